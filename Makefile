@@ -1,0 +1,30 @@
+# reformsim: `make run` and `make test` on a fresh clone do all the set-up.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+OUT     ?= results/default
+
+.PHONY: run test bench calibrate clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## the default comparison (the baseline until a reform exists), with results and charts in $(OUT)
+run: $(STAMP)
+	$(BIN)/reformsim run baseline --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+calibrate: $(STAMP)
+	$(BIN)/reformsim calibrate --out results/calibration
+
+clean:
+	rm -rf results .pytest_cache

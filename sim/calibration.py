@@ -1,0 +1,160 @@
+"""Calibration: solving the free parameters against the targets in ``data/``, and the report.
+
+Two things are solved and written to ``data/calibrated.csv`` by ``reformsim calibrate --write``:
+
+1. **Inflows.** The model is linear in its inflows (hazards do not depend on caseloads in the
+   rule-driven mode), so the steady-state stock is ``stock = inflow @ M`` where ``M[s, j]`` is
+   the expected number of months an entrant to state ``s`` spends in state ``j``. ``M`` is
+   measured by simulating a large cohort of entrants to each state; the sick inflow is fixed
+   by the 700,000 target, the other inflows are solved (non-negative least squares) so that
+   every stock target is met.
+2. **Unit costs.** The three cost items marked ``calibrated`` in ``data/unit_costs.csv`` are set
+   so that each effort line in the base year equals its share of the 11.4 bn
+   (``data/effort_lines.csv``), given the activities of a full-scale baseline run.
+
+``report`` compares a baseline run with every target: target, model, deviation, tolerance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import nnls
+
+from .parameters import Data
+from .population import WEIGHT_UNIT, Population, cell_weights, _categorical
+from .engine import uniform
+from .rules import build_tables
+from .simulate import run_engine
+from .states import N_STATES, STATE, STATES
+
+COHORT_SIZE = 200_000
+COHORT_MONTHS = 600
+CALIBRATED_ITEMS = ("offer_guidance_month", "offer_education_month", "case_month")
+
+
+def occupancy_matrix(data: Data, cohort: int = COHORT_SIZE, months: int = COHORT_MONTHS,
+                     seed: int = 12345) -> tuple[np.ndarray, np.ndarray]:
+    """Per entrant to state s (simulated cohorts of ``cohort`` persons over ``months`` months):
+    M[s, j] expected months in state j, and F[s, j] expected later entries into state j."""
+    tables = build_tables(data, [data.params])
+    M = np.zeros((N_STATES, N_STATES))
+    F = np.zeros((N_STATES, N_STATES))
+    for s, name in enumerate(STATES):
+        pid = np.arange(cohort, dtype=np.int64)
+        cells = _categorical(uniform(seed, pid, 0, 99), cell_weights(data, name))
+        pop = Population(pid, np.zeros(cohort, np.int32), cells.astype(np.int8),
+                         np.full(cohort, WEIGHT_UNIT, np.int64), np.full(cohort, s, np.int8),
+                         np.zeros(cohort, np.int16), np.zeros(cohort, np.int16),
+                         np.zeros(cohort, np.int16), np.zeros(cohort, np.int16), 1.0)
+        occ, _, flow = run_engine(pop, tables, np.zeros(months, np.int32), seed, 0, months)
+        M[s] = occ.sum(axis=(0, 1, 3, 4)) / WEIGHT_UNIT / cohort
+        F[s] = flow.sum(axis=(0, 1))[:N_STATES, :N_STATES].sum(axis=0) / WEIGHT_UNIT / cohort
+    return M, F
+
+
+def solve_inflows(data: Data, M: np.ndarray, F: np.ndarray) -> tuple[dict, dict]:
+    """Monthly new spells per state, and the stock that started before the first month.
+
+    The sick inflow is set so that persons on sick benefit in a year (those already sick at its
+    start plus new spells) equal the 700,000 target; the other inflows so that the average
+    caseload of each state with a stock target meets it (non-negative least squares).
+    """
+    sick, ext = STATE["sick"], STATE["sick_extended"]
+    # persons sick at the start of a month who started earlier, per unit of monthly sick inflow
+    carried = M[sick, sick] + M[sick, ext] - 1.0 - F[sick, ext]
+    sick_inflow = data.target("sick.persons_per_year") / (12.0 + carried)
+    targets = {name: data.target(f"stock.{name}") for name in STATES
+               if f"stock.{name}" in set(data.targets["name"])}
+    free = [s for s, name in enumerate(STATES) if name in targets]
+    want = np.array([targets[STATES[j]] for j in free]) - sick_inflow * M[sick, free]
+    x, _ = nnls(M[np.ix_(free, free)].T, want)
+    inflow = np.zeros(N_STATES)
+    inflow[sick] = sick_inflow
+    inflow[free] = x
+    caseload = inflow @ M
+    entries = inflow + inflow @ F
+    stock0 = caseload - entries
+    return ({STATES[s]: float(inflow[s]) for s in range(N_STATES)},
+            {STATES[s]: float(stock0[s]) for s in range(N_STATES)})
+
+
+def solve_unit_costs(data: Data, activity_by_item: dict[str, float], fixed_by_line: dict[str, float]) -> dict:
+    """Calibrated unit costs: (line target - fixed costs on the line) / volume of the item."""
+    lines = dict(zip(data.effort_lines["line"], data.effort_lines["baseline_bn"] * 1e9))
+    line_of = dict(zip(data.unit_costs["activity"], data.unit_costs["line"]))
+    out = {}
+    for item in CALIBRATED_ITEMS:
+        line = line_of[item]
+        volume = activity_by_item[item]
+        rest = lines[line] - fixed_by_line.get(line, 0.0)
+        if volume <= 0 or rest <= 0:
+            raise ValueError(f"cannot calibrate '{item}': volume {volume:.0f}, remaining budget "
+                             f"{rest / 1e9:.2f} bn on line '{line}'")
+        out[item] = rest / volume
+    return out
+
+
+def write_calibrated(data: Data, inflows: dict, stocks: dict, unit_costs: dict) -> pd.DataFrame:
+    rows = []
+    for name, v in inflows.items():
+        rows.append((f"inflow.{name}", round(v, 3), "persons per month",
+                     "calibrated: reformsim calibrate --write (targets in data/targets.csv)"))
+    for name, v in stocks.items():
+        rows.append((f"stock0.{name}", round(max(v, 0.0), 1), "persons",
+                     "calibrated: steady-state persons who started before the first month "
+                     "(reformsim calibrate --write)"))
+    for item, v in unit_costs.items():
+        rows.append((f"unit_cost.{item}", round(v, 2), "DKK per unit",
+                     "calibrated: effort line totals in data/effort_lines.csv (reformsim calibrate --write)"))
+    df = pd.DataFrame(rows, columns=["name", "value", "unit", "source"])
+    df.to_csv(data.directory / "calibrated.csv", index=False)
+    return df
+
+
+def report(results, data: Data, budget_summary: dict) -> pd.DataFrame:
+    """Targets beside the model: name, target, model, deviation (share), tolerance, within, source."""
+    y = results.base_year
+    model = {
+        "sick.persons_per_year": results.sick_persons_per_year()[y],
+        "sick.reaching_week22_per_year": results.sick_reaching_week22_per_year()[y],
+        "sick.to_job_clarification_per_year": results.sick_to_job_clarification_per_year()[y],
+        "budget.effort_baseline_bn": budget_summary["budget.effort_baseline_bn"],
+    }
+    year_months = results.year_of_month == y
+    occ = results.occupancy[year_months].sum(axis=(2, 3)).mean(axis=0)     # average stock by state
+    for s, name in enumerate(STATES):
+        model[f"stock.{name}"] = float(occ[s])
+    model["sick.stock_fulltime"] = budget_summary["sick.stock_fulltime"]
+    rows = []
+    for t in data.targets.itertuples():
+        if t.name not in model:
+            continue
+        m = model[t.name]
+        dev = (m - t.value) / t.value
+        rows.append((t.name, t.value, m, dev, t.tolerance, abs(dev) <= t.tolerance, t.unit, t.source))
+    return pd.DataFrame(rows, columns=["target", "value", "model", "deviation", "tolerance", "within",
+                                       "unit", "source"])
+
+
+def duration_profile(results, data: Data) -> pd.DataFrame:
+    """Share of the sick stock by spell duration: the 2012 table (pre-2014 rules) beside the model.
+
+    The model's durations are counted from the first sick day; the table counts weeks on benefit.
+    Shares are taken within the bands from week 5 on, where the two definitions agree best.
+    """
+    prof = data.sick_profile
+    # model: stock by months in spell is not kept by the kernel; use the flow-based approximation:
+    # persons in 'sick' and 'sick_extended' by payer band (weeks 1-4, 5-26, 27-52, 53+)
+    y = results.base_year
+    sel = results.year_of_month == y
+    bands = results.occupancy[sel][:, list(STATE[s] for s in ("sick", "sick_extended"))].sum(axis=(1, 2)).mean(axis=0)
+    model = {"weeks 5-26": bands[2], "weeks 27-52": bands[3], "weeks 53+": bands[4]}
+    table = {
+        "weeks 5-26": prof.loc[(prof.from_week >= 5) & (prof.to_week <= 26), "persons"].sum(),
+        "weeks 27-52": prof.loc[(prof.from_week >= 27) & (prof.to_week <= 52), "persons"].sum(),
+        "weeks 53+": prof.loc[prof.from_week >= 53, "persons"].sum(),
+    }
+    tm, tt = sum(model.values()), sum(table.values())
+    return pd.DataFrame([(k, table[k] / tt, model[k] / tm) for k in table],
+                        columns=["duration", "share_2012_table", "share_model"])

@@ -1,0 +1,165 @@
+"""The command line: ``reformsim run | calibrate | scenarios``.
+
+Bad input of any kind exits with status 2 and one message on stderr naming the file, the key and
+what is allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2, no usage dump
+        sys.stderr.write(f"reformsim: error: {message} (see 'reformsim {self.prog.split()[-1]} --help')\n"
+                         if " " in self.prog else f"reformsim: error: {message} (see 'reformsim --help')\n")
+        sys.exit(2)
+
+
+def _scale(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--scale '{text}' is not a number") from None
+    if not 0 < x <= 1:
+        raise argparse.ArgumentTypeError(f"--scale {x} must be within (0, 1]")
+    return x
+
+
+def _seed(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed '{text}' is not an integer") from None
+    if not 0 <= x < 2**63:
+        raise argparse.ArgumentTypeError(f"--seed {x} must be a non-negative integer")
+    return x
+
+
+def _common(p):
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--seed", type=_seed, default=1, help="seed of all random draws (default 1)")
+    p.add_argument("--engine", choices=("numba", "numpy"), default="numba",
+                   help="numba (compiled kernel, default) or numpy (reference engine)")
+    p.add_argument("--scale", type=_scale, default=1.0,
+                   help="share of the population simulated, weighted up (default 1)")
+    p.add_argument("--population", default=None,
+                   help="a Parquet population file instead of the synthetic one (schema in README)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="reformsim", description="Microsimulation of the Danish employment effort "
+                     "and its reform: caseloads, activities, budgets, month by month.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("run", help="simulate one scenario")
+    p.add_argument("scenario", help="a scenario name in configs/ or a path to a .toml file")
+    _common(p)
+    p = sub.add_parser("calibrate", help="the baseline against every target in data/")
+    p.add_argument("--out", default="results/calibration", help="output directory")
+    p.add_argument("--seed", type=_seed, default=1)
+    p.add_argument("--write", action="store_true",
+                   help="solve inflows and unit costs again and write data/calibrated.csv")
+    sub.add_parser("scenarios", help="list the shipped scenarios")
+    return parser
+
+
+def cmd_run(args) -> int:
+    from .report import prepare_out, write_run
+    from .simulate import simulate
+    t0 = time.perf_counter()
+    out = prepare_out(args.out)
+    results = simulate(args.scenario, seed=args.seed, engine=args.engine, scale=args.scale,
+                       population_file=args.population)
+    summary = write_run(results, out, time.perf_counter() - t0)
+    print(f"{results.scenario.name}: {results.scenario.months[0]} to {results.scenario.months[-1]}, "
+          f"engine {args.engine}, scale {args.scale}, {time.perf_counter() - t0:.1f} s")
+    for key in ("sick.persons_per_year", "sick.reaching_week22_per_year",
+                "sick.to_job_clarification_per_year", "budget.effort_baseline_bn"):
+        print(f"  {key:40s} {summary[key]:>14,.1f}")
+    print(f"outputs in {out}/")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    import pandas as pd
+
+    from . import budget as money
+    from .calibration import (duration_profile, occupancy_matrix, report, solve_inflows,
+                              solve_unit_costs, write_calibrated)
+    from .parameters import load_data
+    from .report import baseline_summary, prepare_out, write_json
+    from .simulate import simulate
+    out = prepare_out(args.out)
+    data = load_data()
+    if args.write:
+        print("measuring time in each state per entrant (cohort simulations) ...", flush=True)
+        M, F = occupancy_matrix(data)
+        inflows, stocks = solve_inflows(data, M, F)
+        costs = {k.split(".", 1)[1]: v for k, v in data.calibrated.items() if k.startswith("unit_cost.")}
+        write_calibrated(data, inflows, stocks, costs)
+        data = load_data()
+        print("solving unit costs against the effort lines ...", flush=True)
+        res = simulate("baseline", seed=args.seed, data=data)
+        vol = money.effort_volumes(res)
+        sel = res.year_of_month == res.base_year
+        volumes = {k: float(v[sel].sum()) for k, v in vol.items()}
+        cost, line, _ = money.unit_costs(data)
+        from .states import ACTIVITIES, EFFORT_LINES
+        fixed = {}
+        calibrated_items = set(data.unit_costs.loc[data.unit_costs["dkk_per_unit"].isna(), "activity"])
+        for a, name in enumerate(ACTIVITIES):
+            if line[a] >= 0 and name not in calibrated_items:
+                fixed[EFFORT_LINES[line[a]]] = fixed.get(EFFORT_LINES[line[a]], 0.0) + volumes[name] * cost[a]
+        try:
+            costs = solve_unit_costs(data, volumes, fixed)
+        except ValueError as exc:
+            raise InputError(f"{data.directory / 'effort_lines.csv'}: {exc}") from None
+        write_calibrated(data, inflows, stocks, costs)
+        data = load_data()
+        print(f"wrote {data.directory / 'calibrated.csv'}")
+    res = simulate("baseline", seed=args.seed, data=data)
+    budget = money.budget_table(res, data)
+    summary = baseline_summary(res, budget)
+    table = report(res, data, summary)
+    profile = duration_profile(res, data)
+    table.to_csv(out / "calibration.csv", index=False)
+    profile.to_csv(out / "sick_duration_profile.csv", index=False)
+    write_json(out / "summary.json", summary)
+    with pd.option_context("display.width", 140, "display.max_colwidth", 40):
+        print(f"Baseline {res.base_year} against the targets in data/targets.csv (seed {args.seed}):")
+        print(table[["target", "value", "model", "deviation", "tolerance", "within"]]
+              .to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+        print("\nSick stock by duration (shares; 2012 table, pre-2014 rules):")
+        print(profile.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(f"\n{int(table['within'].sum())} of {len(table)} targets within tolerance; "
+          f"tables in {out}/")
+    return 0
+
+
+def cmd_scenarios(args) -> int:
+    from .scenario import list_scenarios
+    for name, desc in list_scenarios():
+        print(f"{name:16s} {desc}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"run": cmd_run, "calibrate": cmd_calibrate, "scenarios": cmd_scenarios}[args.command](args)
+    except InputError as exc:
+        sys.stderr.write(f"reformsim: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("reformsim: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

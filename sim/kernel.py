@@ -1,0 +1,293 @@
+"""The numba-compiled monthly transition kernel.
+
+Plain arrays in, plain arrays out: no pandas, no configuration objects, no I/O. The layout
+constants below (rule-table columns, random-number purposes, activity codes) are shared with
+``sim.rules`` (which fills the tables) and ``sim.engine`` (the NumPy engine of the same model).
+
+The model per person and month (see ``sim.engine`` for the same steps written with NumPy):
+activities due by the rules (conversations, offers, forms, certificates, reviews) are counted;
+the monthly exit probability is looked up from the precomputed table by state, duration, cell
+and what the person received this month; a counter-based uniform draw decides exit, a second
+one the destination; a time limit (the week-22 reassessment, dagpenge exhaustion, the end of a
+sick-benefit extension) moves the person by its own destination table. All sums are integer
+weights, so results do not depend on the number of threads or the order of summation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# ---- layout shared with sim.rules and sim.engine --------------------------------------------
+# columns of the integer rule table rules[regime, state, column]
+R_EARLY_LEN = 0          # months of the early contact process (schedule in conv_sched)
+R_FOLLOWUP_EVERY = 1     # months between follow-up conversations after it (0 = none)
+R_OFFER_FIRST = 2        # contact month of the first mandatory offer (-1 = none)
+R_OFFER_EVERY = 3        # months between repeated offers (0 = once)
+R_OFFER_LEN = 4          # months an offer lasts
+R_OFFER_IS_EDU = 5       # 1: offers are ordinary education (other effort), 0: guidance/upskilling
+R_JOBEDU_FROM = 6        # first contact month of the job-oriented education right
+R_JOBEDU_UNTIL = 7       # first contact month after it
+R_INFO_FORM = 8          # 1: information form at the start of a spell
+R_CERT_MONTH = 9         # contact month of the medical certificate (-1 = none)
+R_REVIEW_FIRST = 10      # contact month of the first review (-1 = none)
+R_REVIEW_EVERY = 11      # months between reviews (0 = once)
+R_LIMIT_FLAG0 = 12       # month in state of the time limit for flag 0 (-1 = none)
+R_LIMIT_FLAG1 = 13       # the same for flag 1 (sick from a job)
+R_REASSESS_AT_LIMIT = 14 # 1: the time limit is a reassessment (caseworker activity)
+R_EMPLOYER_MONTHS = 15   # months of the employer period for flag-1 persons
+R_RESTART_CONTACT = 16   # 1: entering this state restarts the contact process
+N_RULES = 17
+
+# purposes of random draws (part of the counter-based key)
+P_EXIT = 0
+P_DEST = 1
+P_LIMIT = 2
+P_JOBEDU = 3
+
+# activity codes (order of sim.states.ACTIVITIES)
+A_CONV_JOBCENTRE = 0
+A_CONV_AKASSE = 1
+A_OFFER_GUIDANCE = 2
+A_OFFER_EDUCATION = 3
+A_JOB_EDUCATION = 4
+A_INFO_FORM = 5
+A_CERTIFICATE = 6
+A_REHAB = 7
+A_REASSESS = 8
+A_REVIEW = 9
+A_LIMIT = 10             # a time limit reached (counted, no cost): e.g. persons reaching week 22
+N_ACTIVITIES = 11
+
+#: offer status index in the hazard table: none, threat (month before an offer), lock-in
+N_COMBOS = 6
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_PURPOSES = np.uint64(64)
+_TO_UNIT = 1.0 / 9007199254740992.0   # 2**-53
+
+
+@njit(cache=True)
+def mix64(z):
+    """SplitMix64 finaliser: a bijective avalanche of a uint64."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True)
+def uniform(seed, person_id, month_id, purpose):
+    """Counter-based uniform draw in [0, 1): a pure function of its four integer arguments."""
+    z = mix64(np.uint64(seed) * _GOLDEN + np.uint64(person_id))
+    z = mix64(z ^ (np.uint64(month_id) * _PURPOSES + np.uint64(purpose)))
+    return np.float64(z >> _S11) * _TO_UNIT
+
+
+@njit(cache=True)
+def pick(cdf, u):
+    """Index of the first entry of the cumulative distribution ``cdf`` above ``u``."""
+    k = 0
+    last = cdf.shape[0] - 1
+    while k < last and u >= cdf[k]:
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def payer_band(months_in_spell, flag, employer_months):
+    """0 employer period, else 1-4: refund steps for weeks 1-4, 5-26, 27-52, 53+."""
+    if flag == 1 and months_in_spell < employer_months:
+        return 0
+    if months_in_spell == 0:
+        return 1
+    if months_in_spell < 6:
+        return 2
+    if months_in_spell < 12:
+        return 3
+    return 4
+
+
+@njit(parallel=True, cache=True)
+def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
+    """Simulate all persons month by month.
+
+    Parameters
+    ----------
+    person : tuple of arrays, each shape (n_persons,), sorted by entry month
+        ``(person_id int64, entry_month int32, cell int8, weight int64, state int8,
+        months_in_state int16, months_in_spell int16)``: initial values at entry; weights are
+        integer units (see ``sim.population.WEIGHT_UNIT``).
+    table : tuple of arrays
+        ``(regime_of_month int32 (n_months,), rules int32 (R, S, N_RULES),
+        conv_sched int8 (R, S, E), p_exit float64 (R, S, D, C, N_COMBOS),
+        dest_cdf float64 (R, S, C, K), limit_cdf float64 (R, S, C, K),
+        job_education_uptake float64 (R, S), rehab_on_entry int8 (R, K))``.
+    seed : int
+        Seed of the counter-based random numbers.
+    month0 : int
+        Month id (months since 2000-01) of the first simulated month.
+    n_chunks : int
+        Number of slices of the active persons; each writes its own accumulator.
+    n_months, n_bands : int
+        Horizon length in months and number of payer bands.
+
+    Returns
+    -------
+    occupancy : int64 (n_chunks, n_months, S, C, n_bands)
+        Weighted person-months by state, cell and payer band.
+    activity : int64 (n_chunks, n_months, A, S, C)
+        Weighted activities by type, state and cell.
+    flow : int64 (n_chunks, n_months, S + 1, K)
+        Weighted moves from state (row S = entry from outside) to destination.
+    """
+    person_id, entry_month, cell, weight, state0, dur0, spell0 = person
+    regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, jobedu_uptake, rehab = table
+    n = person_id.shape[0]
+    n_states = rules.shape[1]
+    n_cells = p_exit.shape[3]
+    n_dur = p_exit.shape[2]
+    n_dest = dest_cdf.shape[3]
+    n_act = N_ACTIVITIES
+
+    occupancy = np.zeros((n_chunks, n_months, n_states, n_cells, n_bands), np.int64)
+    activity = np.zeros((n_chunks, n_months, n_act, n_states, n_cells), np.int64)
+    flow = np.zeros((n_chunks, n_months, n_states + 1, n_dest), np.int64)
+
+    state = np.empty(n, np.int8)
+    dur = np.empty(n, np.int16)
+    dcon = np.empty(n, np.int16)
+    dspell = np.empty(n, np.int16)
+    offer_left = np.zeros(n, np.int8)
+    active = np.empty(n, np.int32)
+    n_active = 0
+    offsets = np.searchsorted(entry_month, np.arange(n_months + 1))
+
+    for m in range(n_months):
+        r = regime_of_month[m]
+        month_id = month0 + m
+        for i in range(offsets[m], offsets[m + 1]):
+            state[i] = state0[i]
+            dur[i] = dur0[i]
+            dcon[i] = dur0[i]
+            dspell[i] = spell0[i]
+            offer_left[i] = 0
+            active[n_active] = i
+            n_active += 1
+            if dur0[i] == 0:
+                flow[0, m, n_states, state0[i]] += weight[i]
+
+        for t in prange(n_chunks):
+            lo = t * n_active // n_chunks
+            hi = (t + 1) * n_active // n_chunks
+            for j in range(lo, hi):
+                i = active[j]
+                s = state[i]
+                c = cell[i]
+                w = weight[i]
+                d = dur[i]
+                dc = dcon[i]
+                ds = dspell[i]
+                flag = c & 1
+                pid = person_id[i]
+
+                # conversations: early contact schedule, then follow-up cadence
+                conv = 0
+                early = rules[r, s, R_EARLY_LEN]
+                if dc < early:
+                    conv = conv_sched[r, s, dc]
+                else:
+                    every = rules[r, s, R_FOLLOWUP_EVERY]
+                    if every > 0 and (dc - early + 1) % every == 0:
+                        conv = 1
+                if conv == 1:
+                    activity[t, m, A_CONV_JOBCENTRE, s, c] += w
+                elif conv == 2:
+                    activity[t, m, A_CONV_AKASSE, s, c] += w
+
+                # offers: start when due, then lock-in while they last; threat the month before
+                ol = offer_left[i]
+                first = rules[r, s, R_OFFER_FIRST]
+                if ol == 0 and first >= 0 and dc >= first:
+                    rep = rules[r, s, R_OFFER_EVERY]
+                    if dc == first or (rep > 0 and (dc - first) % rep == 0):
+                        ol = rules[r, s, R_OFFER_LEN]
+                status = 0
+                if ol > 0:
+                    status = 2
+                    if rules[r, s, R_OFFER_IS_EDU] == 1:
+                        activity[t, m, A_OFFER_EDUCATION, s, c] += w
+                    else:
+                        activity[t, m, A_OFFER_GUIDANCE, s, c] += w
+                else:
+                    if first >= 1 and dc == first - 1:
+                        status = 1
+                    if rules[r, s, R_JOBEDU_FROM] <= dc and dc < rules[r, s, R_JOBEDU_UNTIL]:
+                        if uniform(seed, pid, month_id, P_JOBEDU) < jobedu_uptake[r, s]:
+                            status = 2
+                            activity[t, m, A_JOB_EDUCATION, s, c] += w
+
+                # documents and reviews
+                if rules[r, s, R_INFO_FORM] == 1 and ds == 0:
+                    activity[t, m, A_INFO_FORM, s, c] += w
+                if dc == rules[r, s, R_CERT_MONTH]:
+                    activity[t, m, A_CERTIFICATE, s, c] += w
+                rf = rules[r, s, R_REVIEW_FIRST]
+                if rf >= 0 and dc >= rf:
+                    re = rules[r, s, R_REVIEW_EVERY]
+                    if dc == rf or (re > 0 and (dc - rf) % re == 0):
+                        activity[t, m, A_REVIEW, s, c] += w
+
+                band = payer_band(ds, flag, rules[r, s, R_EMPLOYER_MONTHS])
+                occupancy[t, m, s, c, band] += w
+
+                # transition: a time limit, else the monthly exit hazard
+                dest = -1
+                limit = rules[r, s, R_LIMIT_FLAG0 + flag]
+                if limit >= 0 and d >= limit:
+                    dest = pick(limit_cdf[r, s, c], uniform(seed, pid, month_id, P_LIMIT))
+                    activity[t, m, A_LIMIT, s, c] += w
+                    if rules[r, s, R_REASSESS_AT_LIMIT] == 1:
+                        activity[t, m, A_REASSESS, s, c] += w
+                else:
+                    dd = d if d < n_dur else n_dur - 1
+                    combo = status + 3 if conv > 0 else status
+                    if uniform(seed, pid, month_id, P_EXIT) < p_exit[r, s, dd, c, combo]:
+                        dest = pick(dest_cdf[r, s, c], uniform(seed, pid, month_id, P_DEST))
+
+                if dest >= 0:
+                    flow[t, m, s, dest] += w
+                    if rehab[r, dest] == 1:
+                        activity[t, m, A_REHAB, s, c] += w
+                    if dest >= n_states:
+                        state[i] = -1
+                    else:
+                        state[i] = dest
+                        dur[i] = 0
+                        if rules[r, dest, R_RESTART_CONTACT] == 1:
+                            dcon[i] = 0
+                        else:
+                            dcon[i] = dc + 1
+                        dspell[i] = ds + 1 if ds < 32000 else ds
+                        offer_left[i] = 0
+                else:
+                    dur[i] = d + 1 if d < 32000 else d
+                    dcon[i] = dc + 1 if dc < 32000 else dc
+                    dspell[i] = ds + 1 if ds < 32000 else ds
+                    offer_left[i] = ol - 1 if ol > 0 else 0
+
+        # drop those who left (serial, keeps the order of the active list)
+        k = 0
+        for j in range(n_active):
+            i = active[j]
+            if state[i] >= 0:
+                active[k] = i
+                k += 1
+        n_active = k
+
+    return occupancy, activity, flow

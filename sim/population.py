@@ -1,0 +1,330 @@
+"""The population: the stock in the first month and the monthly inflows of new spells.
+
+The synthetic population is a deterministic function of the seed: each person's attributes are
+counter-based draws keyed on (seed, person id, purpose), so a ``--scale 0.1`` sample is a subset
+of the full population (persons kept by their own draw) carrying weight 10. A user with register
+data brings their own population as a Parquet file with the schema in ``POPULATION_SCHEMA``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import kernel as K
+from .engine import uniform
+from .errors import InputError, did_you_mean
+from .parameters import Data
+from .rules import Tables
+from .states import DISTANCE_CLASSES, N_CELLS, STATE, STATES, cell_code, cell_parts
+
+#: integer weight units per person (weights are summed as integers: exact and order-free)
+WEIGHT_UNIT = 1000
+#: number of municipalities (FACTS.md §6: 98 municipalities)
+N_MUNICIPALITIES = 98
+#: longest initial duration drawn for the stock, in months
+MAX_STOCK_MONTHS = 480
+
+# purposes of the population's random draws (month id -1 keeps them apart from the simulation's)
+_POP_MONTH = 2**31 - 1
+_U_SAMPLE, _U_YOUTH, _U_PROVIDER, _U_FLAG, _U_DISTANCE, _U_AGE, _U_MUNI, _U_CELL, _U_DUR = range(9)
+
+POPULATION_SCHEMA = {
+    "person_id": "int64, unique, >= 0: the key of every random draw",
+    "entry_month": "string YYYY-MM: the month the person enters the simulation (the first month for the stock)",
+    "state": "string, one of: " + ", ".join(STATES),
+    "months_in_state": "int >= 0: months already spent in the state when entering (0 = a new spell)",
+    "months_in_spell": "int >= months_in_state (optional): months on public benefit in this spell",
+    "age": "int 0-120: age in years at entry",
+    "provider": "bool: has children to provide for (forsørger)",
+    "insured": "bool: member of an unemployment-insurance fund (a-kasse)",
+    "sick_from_job": "bool: for the sick, sick from a job (employer period) rather than from unemployment",
+    "distance": "string close|middle|far: distance to the labour market",
+    "municipality": "int 0-97 (optional)",
+    "weight": "float > 0 (optional, default 1): persons each row represents",
+}
+
+
+@dataclass
+class Population:
+    """Persons sorted by entry month, as the kernel's ``person`` tuple plus descriptive attributes."""
+
+    person_id: np.ndarray      # int64
+    entry_month: np.ndarray    # int32, months after the horizon start
+    cell: np.ndarray           # int8, see sim.states.cell_code
+    weight: np.ndarray         # int64, in WEIGHT_UNIT per person
+    state: np.ndarray          # int8 initial state
+    months_in_state: np.ndarray  # int16
+    months_in_spell: np.ndarray  # int16
+    age: np.ndarray            # int16
+    municipality: np.ndarray   # int16
+    scale: float
+
+    def __len__(self) -> int:
+        return self.person_id.size
+
+    def as_tuple(self) -> tuple:
+        return (self.person_id, self.entry_month, self.cell, self.weight, self.state,
+                self.months_in_state, self.months_in_spell)
+
+    def to_frame(self, start_label_of) -> pd.DataFrame:
+        """The population in the documented Parquet schema."""
+        youth, distance, provider, flag = cell_parts(self.cell.astype(np.int64))
+        sick = np.isin(self.state, [STATE["sick"], STATE["sick_extended"]])
+        return pd.DataFrame({
+            "person_id": self.person_id,
+            "entry_month": [start_label_of(int(m)) for m in self.entry_month],
+            "state": np.array(STATES)[self.state],
+            "months_in_state": self.months_in_state.astype(np.int64),
+            "months_in_spell": self.months_in_spell.astype(np.int64),
+            "age": self.age.astype(np.int64),
+            "provider": provider.astype(bool),
+            "insured": (flag == 1) & ~sick,
+            "sick_from_job": (flag == 1) & sick,
+            "distance": np.array(DISTANCE_CLASSES)[distance],
+            "municipality": self.municipality.astype(np.int64),
+            "weight": self.weight / WEIGHT_UNIT,
+        })
+
+
+def _shares(row) -> tuple[float, float, float, np.ndarray]:
+    dist = np.array([row.distance_close, row.distance_middle, row.distance_far])
+    return row.youth_share, row.provider_share, row.flag_share, dist
+
+
+def cell_weights(data: Data, state: str) -> np.ndarray:
+    """Share of each cell among new spells in ``state`` (from data/entrant_mix.csv)."""
+    youth, provider, flag, dist = _shares(data.entrant_mix.loc[state])
+    w = np.zeros(N_CELLS)
+    for c in range(N_CELLS):
+        y, d, p, f = cell_parts(c)
+        w[c] = ((youth if y else 1 - youth) * dist[d] * (provider if p else 1 - provider)
+                * (flag if f else 1 - flag))
+    return w
+
+
+def survival(tables: Tables, state: int, regime: int = 0, months: int = MAX_STOCK_MONTHS) -> np.ndarray:
+    """Probability of still being in ``state`` after d months, by cell: shape (C, months).
+
+    Uses the exit table without activity effects and the state's time limits; it shapes the
+    durations of the initial stock.
+    """
+    p = tables.p_exit[regime, state, :, :, 0]               # (D, C)
+    d_idx = np.minimum(np.arange(months), p.shape[0] - 1)
+    stay = 1.0 - p[d_idx].T                                  # (C, months)
+    surv = np.ones((N_CELLS, months))
+    surv[:, 1:] = np.cumprod(stay[:, :-1], axis=1)
+    for c in range(N_CELLS):
+        limit = tables.rules[regime, state, K.R_LIMIT_FLAG0 + (c & 1)]
+        if limit >= 0:
+            surv[c, limit + 1:] = 0.0
+    return surv
+
+
+def _categorical(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(probs) / probs.sum()
+    cdf[-1] = 1.0
+    return np.searchsorted(cdf, u, side="right")
+
+
+def _attributes(seed: int, pid: np.ndarray, state_name: str, data: Data, cells: np.ndarray | None):
+    """Cell, age and municipality of persons entering ``state_name``."""
+    youth_s, prov_s, flag_s, dist = _shares(data.entrant_mix.loc[state_name])
+    if cells is None:
+        youth = (uniform(seed, pid, _POP_MONTH, _U_YOUTH) < youth_s).astype(np.int64)
+        provider = (uniform(seed, pid, _POP_MONTH, _U_PROVIDER) < prov_s).astype(np.int64)
+        flag = (uniform(seed, pid, _POP_MONTH, _U_FLAG) < flag_s).astype(np.int64)
+        distance = _categorical(uniform(seed, pid, _POP_MONTH, _U_DISTANCE), dist)
+        cells = cell_code(youth, distance, provider, flag)
+    youth = cells // 12
+    u_age = uniform(seed, pid, _POP_MONTH, _U_AGE)
+    if state_name == "under_18":
+        age = 16 + (u_age * 2).astype(np.int64)
+    else:
+        age = np.where(youth == 1, 18 + (u_age * 12).astype(np.int64), 30 + (u_age * 37).astype(np.int64))
+    muni = (uniform(seed, pid, _POP_MONTH, _U_MUNI) * N_MUNICIPALITIES).astype(np.int64)
+    return cells.astype(np.int8), age.astype(np.int16), muni.astype(np.int16)
+
+
+def inflow_per_month(data: Data, state: str) -> float:
+    """New spells from outside per month (persons), from the calibration (data/calibrated.csv)."""
+    return float(data.calibrated.get(f"inflow.{state}", 0.0))
+
+
+def initial_stock(data: Data, state: str) -> float:
+    """Persons in ``state`` in the first month who started before it (data/calibrated.csv)."""
+    return float(data.calibrated.get(f"stock0.{state}", 0.0))
+
+
+def _counts(total: float, n: int) -> np.ndarray:
+    """Integer counts per month whose running sum tracks ``total`` per month exactly."""
+    cum = np.floor(total * np.arange(n + 1) + 0.5).astype(np.int64)
+    return np.diff(cum)
+
+
+def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: float = 1.0) -> Population:
+    """Build the synthetic population: stock in month 0 and inflows for ``n_months`` months.
+
+    Parameters
+    ----------
+    data, tables : the loaded data and the baseline's tables (they shape the stock's durations)
+    n_months : horizon length in months
+    seed : seed of every draw
+    scale : share of persons kept (0 < scale <= 1); each kept person weighs 1/scale
+
+    Returns
+    -------
+    Population sorted by entry month; person ids do not depend on ``scale``.
+    """
+    if not 0 < scale <= 1:
+        raise InputError(f"--scale {scale}: must be within (0, 1]")
+    if not data.calibrated:
+        raise InputError(f"{data.directory / 'calibrated.csv'}: missing; run 'reformsim calibrate --write'")
+    blocks = []
+    next_id = 0
+    # the stock in the first month, by state, cell and months already spent
+    for s, name in enumerate(STATES):
+        n_stock = int(round(initial_stock(data, name)))
+        if n_stock == 0:
+            continue
+        surv = survival(tables, s)                       # (C, T)
+        mass = cell_weights(data, name)[:, None] * surv
+        mass[:, 0] = 0.0                                 # the stock has started before month 0
+        flat = mass.ravel() / mass.sum()
+        pid = np.arange(next_id, next_id + n_stock, dtype=np.int64)
+        next_id += n_stock
+        k = _categorical(uniform(seed, pid, _POP_MONTH, _U_DUR), flat)
+        cells, dur = k // surv.shape[1], k % surv.shape[1]
+        prior = 0
+        if name == "sick_extended":
+            prior = int(tables.rules[0, STATE["sick"], K.R_LIMIT_FLAG1])
+        blocks.append((pid, np.zeros(n_stock, np.int32), s, dur, dur + prior, cells))
+    # new spells, month by month
+    counts = {name: _counts(inflow_per_month(data, name), n_months) for name in STATES}
+    for m in range(n_months):
+        for s, name in enumerate(STATES):
+            n_new = int(counts[name][m])
+            if n_new == 0:
+                continue
+            pid = np.arange(next_id, next_id + n_new, dtype=np.int64)
+            next_id += n_new
+            zero = np.zeros(n_new, np.int64)
+            blocks.append((pid, np.full(n_new, m, np.int32), s, zero, zero, None))
+
+    pid = np.concatenate([b[0] for b in blocks])
+    keep = uniform(seed, pid, _POP_MONTH, _U_SAMPLE) < scale if scale < 1 else np.ones(pid.size, bool)
+    parts = {k: [] for k in ("pid", "entry", "state", "dur", "spell", "cell", "age", "muni")}
+    offset = 0
+    for b_pid, entry, s, dur, spell, cells in blocks:
+        sel = keep[offset:offset + b_pid.size]
+        offset += b_pid.size
+        if not sel.any():
+            continue
+        c, age, muni = _attributes(seed, b_pid[sel], STATES[s], data, None if cells is None else cells[sel])
+        parts["pid"].append(b_pid[sel])
+        parts["entry"].append(entry[sel])
+        parts["state"].append(np.full(sel.sum(), s, np.int8))
+        parts["dur"].append(dur[sel])
+        parts["spell"].append(spell[sel])
+        parts["cell"].append(c)
+        parts["age"].append(age)
+        parts["muni"].append(muni)
+    cat = {k: np.concatenate(v) for k, v in parts.items()}
+    order = np.argsort(cat["entry"], kind="stable")
+    weight = np.full(order.size, int(round(WEIGHT_UNIT / scale)), np.int64)
+    return Population(
+        person_id=np.ascontiguousarray(cat["pid"][order]),
+        entry_month=np.ascontiguousarray(cat["entry"][order].astype(np.int32)),
+        cell=np.ascontiguousarray(cat["cell"][order].astype(np.int8)),
+        weight=weight,
+        state=np.ascontiguousarray(cat["state"][order]),
+        months_in_state=np.ascontiguousarray(cat["dur"][order].astype(np.int16)),
+        months_in_spell=np.ascontiguousarray(cat["spell"][order].astype(np.int16)),
+        age=cat["age"][order], municipality=cat["muni"][order], scale=scale)
+
+
+def _bool_column(df, col, path):
+    s = df[col]
+    if s.dtype == bool:
+        return s.to_numpy()
+    if pd.api.types.is_integer_dtype(s) and s.isin([0, 1]).all():
+        return s.to_numpy().astype(bool)
+    raise InputError(f"{path}: column '{col}' must be boolean (true/false or 0/1), got {s.dtype}")
+
+
+def from_parquet(path: str | Path, start: int, n_months: int, month_number, scale: float = 1.0,
+                 seed: int = 1) -> Population:
+    """Load and validate a user population (schema: ``POPULATION_SCHEMA``).
+
+    ``month_number`` converts 'YYYY-MM' to a month number; ``start`` is the horizon's first.
+    With ``scale`` < 1 persons are sampled by their own draw and weighted up.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: population file not found")
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:
+        raise InputError(f"{path}: cannot be read as Parquet ({type(exc).__name__}: {exc})") from None
+    required = [k for k, v in POPULATION_SCHEMA.items() if "optional" not in v]
+    for col in df.columns:
+        if col not in POPULATION_SCHEMA:
+            raise InputError(f"{path}: unknown column '{col}'{did_you_mean(col, POPULATION_SCHEMA)}; "
+                             f"allowed: {', '.join(POPULATION_SCHEMA)}")
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {missing}; schema: see 'reformsim population-schema'")
+    if len(df) == 0:
+        raise InputError(f"{path}: the population is empty")
+    if not pd.api.types.is_integer_dtype(df["person_id"]) or (df["person_id"] < 0).any():
+        raise InputError(f"{path}: column 'person_id' must be non-negative integers")
+    if df["person_id"].duplicated().any():
+        dup = df.loc[df["person_id"].duplicated(), "person_id"].iloc[0]
+        raise InputError(f"{path}: column 'person_id' has duplicates (e.g. {dup})")
+    bad = ~df["state"].isin(STATES)
+    if bad.any():
+        v = df.loc[bad, "state"].iloc[0]
+        raise InputError(f"{path}: column 'state' has unknown value '{v}'{did_you_mean(v, STATES)}; "
+                         f"allowed: {', '.join(STATES)}")
+    bad = ~df["distance"].isin(DISTANCE_CLASSES)
+    if bad.any():
+        raise InputError(f"{path}: column 'distance' has value '{df.loc[bad, 'distance'].iloc[0]}'; "
+                         f"allowed: {', '.join(DISTANCE_CLASSES)}")
+    try:
+        entry = np.array([month_number(str(x)) for x in df["entry_month"]]) - start
+    except (ValueError, AttributeError):
+        raise InputError(f"{path}: column 'entry_month' must be 'YYYY-MM' strings") from None
+    if (entry < 0).any() or (entry >= n_months).any():
+        raise InputError(f"{path}: column 'entry_month' has months outside the scenario's horizon")
+    for col, lo, hi in (("months_in_state", 0, 32000), ("age", 0, 120)):
+        if not pd.api.types.is_integer_dtype(df[col]) or (df[col] < lo).any() or (df[col] > hi).any():
+            raise InputError(f"{path}: column '{col}' must be integers within [{lo}, {hi}]")
+    spell = df["months_in_spell"] if "months_in_spell" in df else df["months_in_state"]
+    if (spell < df["months_in_state"]).any():
+        raise InputError(f"{path}: column 'months_in_spell' must be >= 'months_in_state'")
+    weight = df["weight"].to_numpy(float) if "weight" in df else np.ones(len(df))
+    if not np.isfinite(weight).all() or (weight <= 0).any():
+        raise InputError(f"{path}: column 'weight' must be positive numbers")
+    state = df["state"].map(STATE).to_numpy()
+    sick = np.isin(state, [STATE["sick"], STATE["sick_extended"]])
+    flag = np.where(sick, _bool_column(df, "sick_from_job", path), _bool_column(df, "insured", path))
+    youth = (df["age"].to_numpy() < 30).astype(np.int64)
+    distance = df["distance"].map({k: i for i, k in enumerate(DISTANCE_CLASSES)}).to_numpy()
+    cells = cell_code(youth, distance, _bool_column(df, "provider", path).astype(np.int64), flag.astype(np.int64))
+    pid = df["person_id"].to_numpy(np.int64)
+    keep = uniform(seed, pid, _POP_MONTH, _U_SAMPLE) < scale if scale < 1 else np.ones(pid.size, bool)
+    order = np.argsort(entry[keep], kind="stable")
+    muni = df["municipality"].to_numpy() if "municipality" in df else np.zeros(len(df), np.int64)
+    return Population(
+        person_id=np.ascontiguousarray(pid[keep][order]),
+        entry_month=np.ascontiguousarray(entry[keep][order].astype(np.int32)),
+        cell=np.ascontiguousarray(cells[keep][order].astype(np.int8)),
+        weight=np.ascontiguousarray(np.round(weight[keep][order] * WEIGHT_UNIT / scale).astype(np.int64)),
+        state=np.ascontiguousarray(state[keep][order].astype(np.int8)),
+        months_in_state=np.ascontiguousarray(df["months_in_state"].to_numpy()[keep][order].astype(np.int16)),
+        months_in_spell=np.ascontiguousarray(spell.to_numpy()[keep][order].astype(np.int16)),
+        age=df["age"].to_numpy()[keep][order].astype(np.int16),
+        municipality=muni[keep][order].astype(np.int16), scale=scale)

@@ -1,0 +1,138 @@
+"""Reporting: the contract's output files (summary, budget, caseload, manifest) and charts."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import budget as money
+from .calibration import report as calibration_report
+from .errors import InputError
+from .groups import SCHEME_GROUPS, caseload_by_group
+
+PACKAGES = ("reformsim", "numpy", "pandas", "numba", "llvmlite", "scipy", "pyarrow", "matplotlib",
+            "pydantic")
+
+
+def prepare_out(out: str | Path) -> Path:
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "charts").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot create the output directory ({exc.strerror})") from None
+    return out
+
+
+def git_commit() -> str | None:
+    try:
+        root = Path(__file__).resolve().parent.parent
+        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                             timeout=5)
+        return res.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def baseline_summary(results, budget: pd.DataFrame) -> dict:
+    """The contract's baseline keys (base-year numbers) and per-year companions."""
+    data = results.scenario.data
+    y = results.base_year
+    persons = results.sick_persons_per_year()
+    reach = results.sick_reaching_week22_per_year()
+    to_jc = results.sick_to_job_clarification_per_year()
+    effort = {int(yr): money.effort_total_bn(budget, int(yr)) for yr in sorted(budget["year"].unique())}
+    transfers = (budget[budget["line"].str.startswith("transfers:")].groupby("year")["dkk"].sum() / 1e9)
+    return {
+        "sick.persons_per_year": persons[y],
+        "sick.reaching_week22_per_year": reach[y],
+        "sick.to_job_clarification_per_year": to_jc[y],
+        "budget.effort_baseline_bn": effort[y],
+        "sick.persons_by_year": {str(k): v for k, v in persons.items()},
+        "sick.reaching_week22_by_year": {str(k): v for k, v in reach.items()},
+        "sick.to_job_clarification_by_year": {str(k): v for k, v in to_jc.items()},
+        "sick.stock_fulltime": money.fulltime_sick_stock(results, data),
+        "budget.effort_bn": {str(k): v for k, v in effort.items()},
+        "budget.transfers_bn": {str(int(k)): float(v) for k, v in transfers.items()},
+        "base_year": y,
+    }
+
+
+def caseload_table(results, schemes=("current",)) -> pd.DataFrame:
+    """Tidy caseload: month, scenario, scheme, group, persons."""
+    frames = []
+    for scheme in schemes:
+        arr = caseload_by_group(results.occupancy, scheme)
+        df = pd.DataFrame(arr, columns=list(SCHEME_GROUPS[scheme]))
+        df.insert(0, "month", results.months)
+        df = df.melt(id_vars="month", var_name="group", value_name="persons")
+        df.insert(1, "scenario", results.scenario.name)
+        df.insert(2, "scheme", scheme)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def manifest(results_list, wall_s: float, extra: dict | None = None) -> dict:
+    first = results_list[0]
+    files = {}
+    for r in results_list:
+        files.update(r.scenario.file_hashes())
+    return {
+        "scenarios": [r.scenario.name for r in results_list],
+        "scenario_files": files,
+        "seed": first.seed,
+        "engine": first.engine,
+        "scale": first.scale,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "wall_s": wall_s,
+        **(extra or {}),
+    }
+
+
+def write_json(path: Path, obj) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable))
+    tmp.replace(path)
+
+
+def _jsonable(x):
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating,)):
+        return float(x)
+    raise TypeError(type(x))
+
+
+def write_run(results, out: Path, wall_s: float) -> dict:
+    """Write the outputs of ``reformsim run``: summary, budget, caseload, calibration, charts."""
+    data = results.scenario.data
+    budget = money.budget_table(results, data)
+    summary = baseline_summary(results, budget)
+    write_json(out / "summary.json", summary)
+    budget.to_csv(out / "budget.csv", index=False)
+    caseload = caseload_table(results)
+    caseload.to_parquet(out / "caseload.parquet", index=False)
+    results.flows_table().to_parquet(out / "flows.parquet", index=False)
+    calibration_report(results, data, summary).to_csv(out / "calibration.csv", index=False)
+    from .charts import budget_by_line, caseload_chart
+    caseload_chart(caseload, out / "charts" / "caseload_by_group.png")
+    budget_by_line(budget, out / "charts" / "budget_by_line.png")
+    write_json(out / "manifest.json", manifest([results], wall_s))
+    return summary

@@ -1,0 +1,251 @@
+"""Scenario files: loading, validation and the parameters in force month by month.
+
+A scenario is a TOML file in ``configs/`` (or any path). The baseline sets the horizon; a reform
+names its ``baseline`` and lists ``[[change]]`` entries, each a dated new value for one parameter
+of ``data/parameters.csv`` with its source. Validation names the file, the key, the value and
+what is allowed, and suggests the nearest valid key for a typo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import InputError, did_you_mean
+from .parameters import CONFIG_DIR, Data, is_probability_unit, load_data
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class Horizon(_Strict):
+    start: str = Field(pattern=MONTH_PATTERN, description="first simulated month, YYYY-MM")
+    end: str = Field(pattern=MONTH_PATTERN, description="last simulated month, YYYY-MM")
+
+
+class Change(_Strict):
+    parameter: str = Field(description="a name from data/parameters.csv")
+    value: float | list[int] = Field(description="new value in the parameter's unit")
+    start: str | None = Field(default=None, pattern=MONTH_PATTERN,
+                              description="first month in force, YYYY-MM (default: horizon start)")
+    source: str = Field(min_length=1, description="where the change comes from")
+    unit: str | None = None
+    provision: str | None = Field(default=None, description="the reform provision it belongs to")
+
+
+class ScenarioFile(_Strict):
+    description: str = Field(min_length=1)
+    baseline: str | None = None
+    horizon: Horizon | None = None
+    change: list[Change] = Field(default_factory=list)
+
+    @field_validator("change")
+    @classmethod
+    def _dated_in_order(cls, changes):
+        last: dict[str, str] = {}
+        for i, ch in enumerate(changes):
+            if ch.start is not None and ch.parameter in last and ch.start <= last[ch.parameter]:
+                raise ValueError(f"change[{i}] for '{ch.parameter}' starts {ch.start}, not after "
+                                 f"the earlier change starting {last[ch.parameter]}: schedules must be "
+                                 "in date order")
+            if ch.start is not None:
+                last[ch.parameter] = ch.start
+        return changes
+
+
+def month_number(text: str) -> int:
+    """Months since January 2000 (the month id used in random-number keys)."""
+    year, month = text.split("-")
+    return (int(year) - 2000) * 12 + int(month) - 1
+
+
+def month_label(number: int) -> str:
+    return f"{2000 + number // 12}-{number % 12 + 1:02d}"
+
+
+@dataclass
+class Scenario:
+    """A loaded, validated scenario: its files, horizon and dated parameter changes."""
+
+    name: str
+    description: str
+    files: list[Path]
+    start: int                      # month number of the first simulated month
+    n_months: int
+    changes: list[tuple[int, str, object, str]] = field(default_factory=list)  # (month, name, value, source)
+    data: Data | None = None
+
+    @property
+    def months(self) -> list[str]:
+        return [month_label(self.start + m) for m in range(self.n_months)]
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({2000 + (self.start + m) // 12 for m in range(self.n_months)})
+
+    def file_hashes(self) -> dict[str, str]:
+        return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in self.files}
+
+    def params_at(self, month_index: int) -> dict:
+        """Parameters in force in simulated month ``month_index`` (0 = horizon start)."""
+        params = dict(self.data.params)
+        for start, name, value, _ in sorted(self.changes, key=lambda c: c[0]):
+            if start <= self.start + month_index:
+                params[name] = value
+        return params
+
+    def regimes(self) -> tuple[list[dict], list[int]]:
+        """Distinct parameter sets in force and, for each month, the index of its set."""
+        sets: list[dict] = []
+        keys: list[tuple] = []
+        of_month = []
+        for m in range(self.n_months):
+            p = self.params_at(m)
+            key = tuple(sorted((k, v) for k, v in p.items()))
+            if key not in keys:
+                keys.append(key)
+                sets.append(p)
+            of_month.append(keys.index(key))
+        return sets, of_month
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """Resolve a scenario name in ``configs/`` or a path to a TOML file."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.exists():
+            raise InputError(f"{p}: scenario file not found")
+        return p
+    candidate = CONFIG_DIR / f"{name_or_path}.toml"
+    if not candidate.exists():
+        names = [f.stem for f in CONFIG_DIR.glob("*.toml")]
+        raise InputError(f"unknown scenario '{name_or_path}'{did_you_mean(str(name_or_path), names)}; "
+                         f"shipped scenarios: {', '.join(sorted(names))} (or give a path to a .toml file)")
+    return candidate
+
+
+def _format_pydantic(path: Path, exc: ValidationError, allowed_by_loc) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"])
+    if err["type"] == "extra_forbidden":
+        key = str(err["loc"][-1])
+        allowed = allowed_by_loc(err["loc"][:-1])
+        return (f"{path}: unknown key '{loc}'{did_you_mean(key, allowed)}; "
+                f"allowed here: {', '.join(allowed)}")
+    if err["type"] == "missing":
+        return f"{path}: required key '{loc}' is missing"
+    value = err.get("input")
+    return f"{path}: key '{loc}' = {value!r}: {err['msg']}"
+
+
+def _allowed_keys(loc) -> list[str]:
+    model = ScenarioFile
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        model = {"horizon": Horizon, "change": Change}.get(part, model)
+    return list(model.model_fields)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None) -> Scenario:
+    """Load and validate a scenario by name (``configs/NAME.toml``) or path.
+
+    Raises
+    ------
+    InputError
+        For a missing file, malformed TOML, an unknown or ill-typed key, an unknown parameter,
+        a value out of range, a change outside the horizon or out of date order, or an unknown
+        or circular baseline.
+    """
+    data = data or load_data()
+    path = scenario_path(name_or_path)
+    _seen = (_seen or []) + [path.resolve()]
+    raw = _read_toml(path)
+    try:
+        spec = ScenarioFile.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(_format_pydantic(path, exc, _allowed_keys)) from None
+
+    if spec.baseline is not None:
+        base_path = scenario_path(spec.baseline) if not Path(spec.baseline).suffix else path.parent / spec.baseline
+        if base_path.resolve() in _seen:
+            raise InputError(f"{path}: key 'baseline' = '{spec.baseline}' makes a circular chain of baselines")
+        try:
+            base = load_scenario(spec.baseline, data, _seen)
+        except InputError as exc:
+            raise InputError(f"{path}: key 'baseline' = '{spec.baseline}': {exc}") from None
+        files = base.files + [path]
+        start, n_months = base.start, base.n_months
+        changes = list(base.changes)
+        if spec.horizon is not None:
+            start, n_months = _horizon(path, spec.horizon)
+    else:
+        if spec.horizon is None:
+            raise InputError(f"{path}: a scenario without 'baseline' must set [horizon] start and end")
+        start, n_months = _horizon(path, spec.horizon)
+        files, changes = [path], []
+
+    for i, ch in enumerate(spec.change):
+        key = f"change[{i}]"
+        if ch.parameter not in data.params:
+            raise InputError(f"{path}: {key}.parameter = '{ch.parameter}' is not a parameter"
+                             f"{did_you_mean(ch.parameter, data.params)}; see data/parameters.csv")
+        old = data.params[ch.parameter]
+        if isinstance(old, tuple):
+            value = tuple(ch.value) if isinstance(ch.value, list) else (int(ch.value),)
+        elif isinstance(ch.value, list):
+            raise InputError(f"{path}: {key}.value = {ch.value!r} has the wrong type: "
+                             f"'{ch.parameter}' takes a number ({data.units[ch.parameter]})")
+        else:
+            value = float(ch.value)
+        unit = data.units[ch.parameter]
+        if not isinstance(value, tuple) and is_probability_unit(unit) and not 0 <= value <= 1:
+            raise InputError(f"{path}: {key}.value = {value} for '{ch.parameter}' must be within "
+                             f"[0, 1] (unit: {unit})")
+        if isinstance(value, tuple) and list(value) != sorted(set(value)):
+            raise InputError(f"{path}: {key}.value = {list(value)} for '{ch.parameter}' must be "
+                             "increasing months without repeats")
+        when = month_number(ch.start) if ch.start else start
+        if not start <= when < start + n_months:
+            raise InputError(f"{path}: {key}.start = '{ch.start}' is outside the horizon "
+                             f"{month_label(start)} to {month_label(start + n_months - 1)}")
+        changes.append((when, ch.parameter, value, ch.source))
+
+    return Scenario(name=path.stem, description=spec.description.strip(), files=files,
+                    start=start, n_months=n_months, changes=changes, data=data)
+
+
+def _horizon(path: Path, h: Horizon) -> tuple[int, int]:
+    start, end = month_number(h.start), month_number(h.end)
+    if end < start:
+        raise InputError(f"{path}: horizon.end = '{h.end}' is before horizon.start = '{h.start}'")
+    return start, end - start + 1
+
+
+def list_scenarios() -> list[tuple[str, str]]:
+    """Shipped scenarios in ``configs/`` with the first line of their description."""
+    out = []
+    for f in sorted(CONFIG_DIR.glob("*.toml")):
+        try:
+            desc = ScenarioFile.model_validate(_read_toml(f)).description.strip().splitlines()[0]
+        except (ValidationError, InputError):
+            desc = "(invalid scenario file)"
+        out.append((f.stem, desc))
+    return out

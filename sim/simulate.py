@@ -1,0 +1,162 @@
+"""Running a scenario: population, tables, engine; the results as arrays and tidy tables."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import engine as numpy_engine
+from .errors import InputError
+from .parameters import Data, load_data
+from .population import WEIGHT_UNIT, Population, from_parquet, synthetic
+from .rules import Tables, build_tables
+from .scenario import Scenario, load_scenario, month_label, month_number
+from .states import ACTIVITIES, DESTINATIONS, N_BANDS, SICK_STATES, STATE, STATES
+
+ENGINES = ("numba", "numpy")
+
+
+@dataclass
+class Results:
+    """What one simulation produced. Arrays are in persons (weights divided out), by month."""
+
+    scenario: Scenario
+    occupancy: np.ndarray     # (M, S, C, B) person-months
+    activity: np.ndarray      # (M, A, S, C) activities
+    flow: np.ndarray          # (M, S + 1, K) moves; row S = new spells from outside
+    tables: Tables
+    regime_of_month: np.ndarray
+    seed: int
+    engine: str
+    scale: float
+    wall_s: float
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def months(self) -> list[str]:
+        return self.scenario.months
+
+    @property
+    def year_of_month(self) -> np.ndarray:
+        return np.array([int(m[:4]) for m in self.months])
+
+    @property
+    def base_year(self) -> int:
+        return int(self.year_of_month[0])
+
+    def by_year(self, monthly: np.ndarray) -> dict[int, float]:
+        """Sum a monthly series (first axis) by calendar year."""
+        years = self.year_of_month
+        return {int(y): float(monthly[years == y].sum()) for y in np.unique(years)}
+
+    # --- sick-benefit figures --------------------------------------------------------------
+    def sick_persons_per_year(self) -> dict[int, float]:
+        """Persons with sick benefit in the year: the stock at its start plus new spells."""
+        sick = list(SICK_STATES)
+        entries = self.flow[:, len(STATES), STATE["sick"]]
+        stock = self.occupancy[:, sick].sum(axis=(1, 2, 3))
+        years = self.year_of_month
+        out = {}
+        for y in np.unique(years):
+            idx = np.flatnonzero(years == y)
+            first = idx[0]
+            out[int(y)] = float(stock[first] - entries[first] + entries[idx].sum())
+        return out
+
+    def sick_reaching_week22_per_year(self) -> dict[int, float]:
+        return self.by_year(self.activity[:, ACTIVITIES.index("time_limit"), STATE["sick"]].sum(axis=1))
+
+    def sick_to_job_clarification_per_year(self) -> dict[int, float]:
+        jc = STATE["job_clarification"]
+        return self.by_year(self.flow[:, list(SICK_STATES), jc].sum(axis=1))
+
+    # --- tidy tables ------------------------------------------------------------------------
+    def caseload_by_state(self) -> pd.DataFrame:
+        """Persons by month and state (average over the month = person-months)."""
+        arr = self.occupancy.sum(axis=(2, 3))
+        df = pd.DataFrame(arr, columns=list(STATES))
+        df.insert(0, "month", self.months)
+        return df.melt(id_vars="month", var_name="state", value_name="persons")
+
+    def flows_table(self) -> pd.DataFrame:
+        """Moves by month, origin and destination (origin 'new_spell' = entry from outside)."""
+        m, o, d = np.nonzero(self.flow)
+        origins = np.array(list(STATES) + ["new_spell"])
+        return pd.DataFrame({"month": np.array(self.months)[m], "from": origins[o],
+                             "to": np.array(DESTINATIONS)[d], "persons": self.flow[m, o, d]})
+
+
+def _to_persons(a: np.ndarray) -> np.ndarray:
+    return a.sum(axis=0) / WEIGHT_UNIT
+
+
+def population_tables(data: Data) -> Tables:
+    """Tables of the default parameters: they shape the synthetic stock, whatever the scenario."""
+    return build_tables(data, [data.params])
+
+
+def build_population(scenario: Scenario, seed: int, scale: float, population_file=None) -> Population:
+    """The synthetic population (default) or a user's Parquet population for ``scenario``."""
+    if population_file is not None:
+        return from_parquet(population_file, scenario.start, scenario.n_months, month_number, scale, seed)
+    return synthetic(scenario.data, population_tables(scenario.data), scenario.n_months, seed, scale)
+
+
+def run_engine(population: Population, tables: Tables, regime_of_month, seed: int, month0: int,
+               n_months: int, engine: str = "numba", n_threads: int | None = None):
+    """Call an engine on prepared arrays; returns (occupancy, activity, flow) in weight units."""
+    if engine not in ENGINES:
+        raise InputError(f"--engine {engine}: unknown engine; allowed: {', '.join(ENGINES)}")
+    table = tables.as_tuple(np.asarray(regime_of_month))
+    if engine == "numba":
+        import numba
+
+        from . import kernel
+        old = numba.get_num_threads()
+        if n_threads is not None:
+            numba.set_num_threads(n_threads)
+        try:
+            out = kernel.simulate(population.as_tuple(), table, seed, month0, numba.get_num_threads(),
+                                  n_months, N_BANDS)
+        finally:
+            numba.set_num_threads(old)
+        return out
+    return numpy_engine.simulate(population.as_tuple(), table, seed, month0, 1, n_months, N_BANDS)
+
+
+def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numba", scale: float = 1.0,
+             population: Population | None = None, population_file=None, data: Data | None = None,
+             n_threads: int | None = None) -> Results:
+    """Simulate one scenario.
+
+    Parameters
+    ----------
+    scenario : a loaded Scenario, or a scenario name in ``configs/`` or a path
+    seed : seed of every random draw (population and simulation)
+    engine : 'numba' (the compiled kernel) or 'numpy' (the reference engine)
+    scale : share of the population simulated (weights make up the rest)
+    population : a population to reuse (a comparison passes the same one to both runs)
+    population_file : a Parquet population (see ``sim.population.POPULATION_SCHEMA``)
+    """
+    t0 = time.perf_counter()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, data)
+    if population is None:
+        population = build_population(scenario, seed, scale, population_file)
+    regimes, regime_of_month = scenario.regimes()
+    try:
+        tables = build_tables(scenario.data, regimes)
+    except ValueError as exc:
+        raise InputError(f"{scenario.files[-1]}: {exc}") from None
+    occ, act, flow = run_engine(population, tables, regime_of_month, seed, scenario.start,
+                                scenario.n_months, engine, n_threads)
+    return Results(scenario, _to_persons(occ), _to_persons(act), _to_persons(flow), tables,
+                   np.asarray(regime_of_month), seed, engine, population.scale,
+                   time.perf_counter() - t0)
+
+
+__all__ = ["Results", "simulate", "build_population", "run_engine", "month_label"]

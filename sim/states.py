@@ -1,0 +1,109 @@
+"""The model's vocabulary: benefit states, exits, activities, person cells and payer bands.
+
+Everything here is structure, not parameters: the numbers that describe Danish law and behaviour
+live in ``data/`` and ``configs/``. Integer codes are what the kernel sees; names are what users see.
+"""
+
+from __future__ import annotations
+
+# Benefit states a person can be in during a spell (index = code used by the kernel).
+STATES = (
+    "sick",                      # sygedagpenge, before the 22-week reassessment
+    "sick_extended",             # sygedagpenge, extended after the reassessment (forlængelse)
+    "job_clarification",         # jobafklaringsforløb (ressourceforløbsydelse)
+    "dagpenge",                  # insured unemployed (a-dagpenge)
+    "sa_job_ready",              # jobparat kontanthjælp, 30+ or with education
+    "sa_activity_ready",         # aktivitetsparat kontanthjælp
+    "youth_education_ready",     # uddannelsesparat uddannelseshjælp, under 30
+    "youth_activity_ready",      # aktivitetsparat uddannelseshjælp, under 30
+    "resource_course",           # ressourceforløb
+    "ledighedsydelse",           # flex-job visited, unemployed
+    "flex_job",                  # employed in a flex job
+    "revalidation",              # revalidering
+    "disability_pension_job",    # førtidspension in a subsidised job (skånejob)
+    "self_supporting",           # selvforsørgende ledige
+    "under_18",                  # young people under 18
+)
+STATE = {name: i for i, name in enumerate(STATES)}
+N_STATES = len(STATES)
+
+# Absorbing exits; their codes follow the states (destination code = N_STATES + index).
+EXITS = ("exit_job", "exit_education", "exit_pension", "exit_other")
+N_EXITS = len(EXITS)
+DESTINATIONS = STATES + EXITS
+DEST = {name: i for i, name in enumerate(DESTINATIONS)}
+N_DEST = len(DESTINATIONS)
+EXIT_JOB = DEST["exit_job"]
+#: Pseudo-destination in data files: social assistance, resolved by age and distance class.
+SOCIAL_ASSISTANCE = "social_assistance"
+
+SICK_STATES = (STATE["sick"], STATE["sick_extended"])
+
+# Activities the rules make due; each has a unit cost and an effort line (data/unit_costs.csv).
+ACTIVITIES = (
+    "conversation_jobcentre",    # individual job conversation held by the jobcentre
+    "conversation_akasse",       # conversation held by the unemployment-insurance fund
+    "offer_guidance_month",      # a month in an offer of guidance or upskilling
+    "offer_education_month",     # a month in an offer of ordinary education
+    "job_education_month",       # a month of the 6-week job-oriented education right
+    "information_form",          # sick-benefit information form (oplysningsskema)
+    "medical_certificate",       # medical certificate (lægeattest)
+    "rehabilitation_meeting",    # rehabilitation-team meeting (rehabiliteringsteam)
+    "reassessment",              # sick-benefit reassessment at week 22 (revurdering)
+    "review",                    # periodic follow-up / reassessment of flex job, ledighedsydelse etc.
+    "time_limit",                # a time limit reached (week 22, dagpenge exhaustion); no cost
+)
+ACT = {name: i for i, name in enumerate(ACTIVITIES)}
+N_ACTIVITIES = len(ACTIVITIES)
+
+# Person cells: the attributes that hazards, groups and rates depend on, packed in one int8.
+# cell = ((youth * 3 + distance) * 2 + provider) * 2 + flag
+# youth: under 30 at spell start; distance: 0 close, 1 middle, 2 far from the labour market;
+# provider: has children to provide for (forsørger); flag: sick from a job (sick states) or
+# insured in an a-kasse (other states).
+DISTANCE_CLASSES = ("close", "middle", "far")
+N_CELLS = 2 * 3 * 2 * 2
+
+
+def cell_code(youth, distance, provider, flag):
+    """Pack attributes into a cell code (works on scalars and NumPy arrays)."""
+    return ((youth * 3 + distance) * 2 + provider) * 2 + flag
+
+
+def cell_parts(cell):
+    """Unpack a cell code into (youth, distance, provider, flag)."""
+    flag = cell % 2
+    provider = (cell // 2) % 2
+    distance = (cell // 4) % 3
+    youth = cell // 12
+    return youth, distance, provider, flag
+
+
+# Payer bands of a benefit month: 0 the employer period; 1-4 the steps of the state refund
+# staircase (refusionstrappe) by weeks on benefit: 1-4, 5-26, 27-52, 53+.
+BANDS = ("employer_period", "weeks_1_4", "weeks_5_26", "weeks_27_52", "weeks_53_plus")
+N_BANDS = len(BANDS)
+
+# Effort lines of the expert group's budget model (the contract's names).
+EFFORT_LINES = ("jobcentre_operations", "guidance_upskilling", "other_effort")
+DERIVED_LINE = "derived_effects"
+PAYERS = ("state", "municipality", "employer")
+
+# Benefit paid in each state ('' where the state carries no transfer in this model).
+BENEFIT_OF_STATE = {
+    "sick": "sickness_benefit",
+    "sick_extended": "sickness_benefit",
+    "job_clarification": "resource_benefit",
+    "dagpenge": "dagpenge",
+    "sa_job_ready": "social_assistance",
+    "sa_activity_ready": "social_assistance",
+    "youth_education_ready": "education_benefit",
+    "youth_activity_ready": "education_benefit",
+    "resource_course": "resource_benefit",
+    "ledighedsydelse": "ledighedsydelse",
+    "flex_job": "flexjob_subsidy",
+    "revalidation": "revalidation_benefit",
+    "disability_pension_job": "",
+    "self_supporting": "",
+    "under_18": "",
+}

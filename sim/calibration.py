@@ -132,9 +132,10 @@ def report(results, data: Data, budget_summary: dict) -> pd.DataFrame:
             continue
         m = model[t.name]
         dev = (m - t.value) / t.value
-        rows.append((t.name, t.value, m, dev, t.tolerance, abs(dev) <= t.tolerance, t.unit, t.source))
+        rows.append((t.name, t.value, m, dev, t.tolerance, abs(dev) <= t.tolerance, t.role, t.unit,
+                     t.source))
     return pd.DataFrame(rows, columns=["target", "value", "model", "deviation", "tolerance", "within",
-                                       "unit", "source"])
+                                       "role", "unit", "source"])
 
 
 def duration_profile(results, data: Data) -> pd.DataFrame:

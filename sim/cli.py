@@ -132,7 +132,7 @@ def cmd_calibrate(args) -> int:
     write_json(out / "summary.json", summary)
     with pd.option_context("display.width", 140, "display.max_colwidth", 40):
         print(f"Baseline {res.base_year} against the targets in data/targets.csv (seed {args.seed}):")
-        print(table[["target", "value", "model", "deviation", "tolerance", "within"]]
+        print(table[["target", "value", "model", "deviation", "tolerance", "within", "role"]]
               .to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
         print("\nSick stock by duration (shares; 2012 table, pre-2014 rules):")
         print(profile.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

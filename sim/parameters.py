@@ -27,7 +27,7 @@ REQUIRED_COLUMNS = {
     "destinations.csv": ["state", "event", "destination", "share", "unit", "source"],
     "entrant_mix.csv": ["state", "youth_share", "provider_share", "flag_share", "distance_close",
                         "distance_middle", "distance_far", "unit", "source"],
-    "targets.csv": ["name", "value", "unit", "tolerance", "source"],
+    "targets.csv": ["name", "value", "unit", "tolerance", "role", "source"],
     "rates.csv": ["benefit", "recipient", "dkk_per_month", "unit", "source"],
     "refund.csv": ["band", "from_week", "to_week", "state_refund_share", "dagpenge_municipal_share",
                    "unit", "source"],
@@ -177,6 +177,7 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
     tg = _read(d / "targets.csv")
     tg["value"] = _numeric(tg, "value", d / "targets.csv", 0)
     tg["tolerance"] = _numeric(tg, "tolerance", d / "targets.csv", 0, 1)
+    _names(tg, "role", ("calibrated", "reported"), d / "targets.csv")
 
     rates = _read(d / "rates.csv")
     rates["dkk_per_month"] = _numeric(rates, "dkk_per_month", d / "rates.csv", 0)

@@ -184,13 +184,14 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         raise InputError(_format_pydantic(path, exc, _allowed_keys)) from None
 
     if spec.baseline is not None:
-        base_path = scenario_path(spec.baseline) if not Path(spec.baseline).suffix else path.parent / spec.baseline
-        if base_path.resolve() in _seen:
-            raise InputError(f"{path}: key 'baseline' = '{spec.baseline}' makes a circular chain of baselines")
+        ref = path.parent / spec.baseline if Path(spec.baseline).suffix else spec.baseline
         try:
-            base = load_scenario(spec.baseline, data, _seen)
+            base_path = scenario_path(ref)
         except InputError as exc:
             raise InputError(f"{path}: key 'baseline' = '{spec.baseline}': {exc}") from None
+        if base_path.resolve() in _seen:
+            raise InputError(f"{path}: key 'baseline' = '{spec.baseline}' makes a circular chain of baselines")
+        base = load_scenario(base_path, data, _seen)
         files = base.files + [path]
         start, n_months = base.start, base.n_months
         changes = list(base.changes)

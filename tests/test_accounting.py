@@ -1,0 +1,73 @@
+"""Accounting identities: persons are conserved, budget lines and payers add up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import budget as money
+from sim.simulate import simulate
+from sim.states import EFFORT_LINES, N_STATES, PAYERS
+
+
+@pytest.fixture(scope="module")
+def res(short_scenario, small_population):
+    return simulate(short_scenario, seed=3, population=small_population)
+
+
+def test_persons_conserved_every_month(res):
+    """Persons in month m = persons in m-1 - exits in m-1 + new spells in m (all states),
+    and per state: + moves in - moves out."""
+    occ = res.occupancy.sum(axis=(2, 3))                       # (M, S)
+    new = res.flow[:, N_STATES, :N_STATES]                     # (M, S)
+    moves = res.flow[:, :N_STATES, :]                          # (M, S, K)
+    out_of = moves.sum(axis=2)                                 # leaving each state
+    into = moves[:, :, :N_STATES].sum(axis=1)                  # entering each state from another
+    for m in range(1, occ.shape[0]):
+        np.testing.assert_allclose(occ[m], occ[m - 1] - out_of[m - 1] + into[m - 1] + new[m], atol=1e-6)
+    exits = moves[:, :, N_STATES:].sum(axis=(1, 2))
+    total = occ.sum(axis=1)
+    np.testing.assert_allclose(total[1:], total[:-1] - exits[:-1] + new[1:].sum(axis=1), atol=1e-6)
+    assert exits.sum() > 0 and new.sum() > 0
+
+
+def test_budget_lines_and_payers_add_up(res, data):
+    b = money.budget_table(res, data)
+    assert set(EFFORT_LINES) <= set(b["line"])
+    assert set(b["payer"]) <= set(PAYERS)
+    transfers = b[b["line"].str.startswith("transfers:")]
+    # payers add up to the transfer total computed independently: person-months x rate
+    direct = (res.occupancy.sum(axis=3) * money.rate_table(data)).sum(axis=(1, 2))
+    by_year = {y: direct[res.year_of_month == y].sum() for y in res.scenario.years}
+    for y, total in by_year.items():
+        assert transfers.loc[transfers["year"] == y, "dkk"].sum() == pytest.approx(total, rel=1e-12)
+    # each line's payer shares sum to the line (no leakage in the refund split)
+    shares = money.payer_shares(data)
+    np.testing.assert_allclose(shares.sum(axis=2), 1.0)
+    # effort lines add up to the total effort
+    for y in res.scenario.years:
+        lines = b[(b["year"] == y) & b["line"].isin(EFFORT_LINES)]
+        assert lines["dkk"].sum() / 1e9 == pytest.approx(money.effort_total_bn(b, y))
+        assert (lines["dkk"] > 0).all()
+
+
+def test_employer_pays_only_sick_benefit(res, data):
+    b = money.budget_table(res, data)
+    employer = b[(b["payer"] == "employer") & (b["dkk"] > 0)]
+    assert set(employer["line"]) == {"transfers:sickness_benefit"}
+
+
+def test_every_parameter_is_used(data):
+    """Every parameter in data/parameters.csv reaches the tables (none is silently ignored)."""
+    from sim.rules import build_tables
+    tables = build_tables(data, [data.params])
+    assert set(data.params) - tables.used == set()
+
+
+def test_scale_is_a_weighted_subset(short_scenario):
+    from sim.simulate import build_population
+    full = build_population(short_scenario, seed=9, scale=0.02)
+    part = build_population(short_scenario, seed=9, scale=0.01)
+    assert set(part.person_id) <= set(full.person_id)
+    ratio = part.weight.sum() / full.weight.sum()
+    assert ratio == pytest.approx(1.0, abs=0.03)

@@ -89,6 +89,56 @@ def uniform(seed, person_id, month_id, purpose):
     return np.float64(z >> _S11) * _TO_UNIT
 
 
+@njit(parallel=True, cache=True)
+def uniform_array(seed, person_id, month_id, purpose):
+    """``uniform`` for every id in ``person_id`` (int64 array) -> float64 array."""
+    out = np.empty(person_id.shape[0], np.float64)
+    for i in prange(person_id.shape[0]):
+        out[i] = uniform(seed, person_id[i], month_id, purpose)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18, n_municipalities,
+                    month_id, purposes):
+    """Cell, age and municipality of new persons (population module's draws, compiled).
+
+    ``cell`` < 0 marks a cell to draw from the entrant mix of the person's state:
+    ``shares[state] = (youth, provider, flag)``, ``distance_cdf[state] = (close, close+middle)``;
+    ``purposes`` = (youth, provider, flag, distance, age, municipality) purpose codes.
+    Returns (cell int8, age int16, municipality int16).
+    """
+    n = person_id.shape[0]
+    out_cell = np.empty(n, np.int8)
+    age = np.empty(n, np.int16)
+    muni = np.empty(n, np.int16)
+    for i in prange(n):
+        pid = person_id[i]
+        s = state[i]
+        c = cell[i]
+        if c < 0:
+            youth = 1 if uniform(seed, pid, month_id, purposes[0]) < shares[s, 0] else 0
+            provider = 1 if uniform(seed, pid, month_id, purposes[1]) < shares[s, 1] else 0
+            flag = 1 if uniform(seed, pid, month_id, purposes[2]) < shares[s, 2] else 0
+            u = uniform(seed, pid, month_id, purposes[3])
+            distance = 0
+            if u >= distance_cdf[s, 0]:
+                distance = 1
+            if u >= distance_cdf[s, 1]:
+                distance = 2
+            c = ((youth * 3 + distance) * 2 + provider) * 2 + flag
+        out_cell[i] = c
+        u_age = uniform(seed, pid, month_id, purposes[4])
+        if s == under_18:
+            age[i] = 16 + int(u_age * 2)
+        elif c >= 12:
+            age[i] = 18 + int(u_age * 12)
+        else:
+            age[i] = 30 + int(u_age * 37)
+        muni[i] = int(uniform(seed, pid, month_id, purposes[5]) * n_municipalities)
+    return out_cell, age, muni
+
+
 @njit(cache=True)
 def pick(cdf, u):
     """Index of the first entry of the cumulative distribution ``cdf`` above ``u``."""

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import kernel as K
-from .engine import uniform
+from .engine import uniform as uniform_numpy
+from .kernel import uniform_array as uniform
 from .errors import InputError, did_you_mean
 from .parameters import Data
 from .rules import Tables
@@ -130,23 +131,16 @@ def _categorical(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return np.searchsorted(cdf, u, side="right")
 
 
-def _attributes(seed: int, pid: np.ndarray, state_name: str, data: Data, cells: np.ndarray | None):
-    """Cell, age and municipality of persons entering ``state_name``."""
-    youth_s, prov_s, flag_s, dist = _shares(data.entrant_mix.loc[state_name])
-    if cells is None:
-        youth = (uniform(seed, pid, _POP_MONTH, _U_YOUTH) < youth_s).astype(np.int64)
-        provider = (uniform(seed, pid, _POP_MONTH, _U_PROVIDER) < prov_s).astype(np.int64)
-        flag = (uniform(seed, pid, _POP_MONTH, _U_FLAG) < flag_s).astype(np.int64)
-        distance = _categorical(uniform(seed, pid, _POP_MONTH, _U_DISTANCE), dist)
-        cells = cell_code(youth, distance, provider, flag)
-    youth = cells // 12
-    u_age = uniform(seed, pid, _POP_MONTH, _U_AGE)
-    if state_name == "under_18":
-        age = 16 + (u_age * 2).astype(np.int64)
-    else:
-        age = np.where(youth == 1, 18 + (u_age * 12).astype(np.int64), 30 + (u_age * 37).astype(np.int64))
-    muni = (uniform(seed, pid, _POP_MONTH, _U_MUNI) * N_MUNICIPALITIES).astype(np.int64)
-    return cells.astype(np.int8), age.astype(np.int16), muni.astype(np.int16)
+def _attributes(seed: int, pid: np.ndarray, state: np.ndarray, data: Data, cells: np.ndarray):
+    """Cells (drawn from the entrant mix where ``cells`` < 0), age and municipality."""
+    mix = data.entrant_mix.loc[list(STATES)]
+    shares = np.ascontiguousarray(mix[["youth_share", "provider_share", "flag_share"]].to_numpy(float))
+    dist_cdf = np.ascontiguousarray(np.cumsum(
+        mix[["distance_close", "distance_middle", "distance_far"]].to_numpy(float), axis=1)[:, :2])
+    purposes = np.array([_U_YOUTH, _U_PROVIDER, _U_FLAG, _U_DISTANCE, _U_AGE, _U_MUNI], np.int64)
+    return K.draw_attributes(seed, np.ascontiguousarray(pid, np.int64), np.ascontiguousarray(state, np.int64),
+                             np.ascontiguousarray(cells, np.int64), shares, dist_cdf, STATE["under_18"],
+                             N_MUNICIPALITIES, _POP_MONTH, purposes)
 
 
 def inflow_per_month(data: Data, state: str) -> float:
@@ -183,9 +177,9 @@ def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: f
         raise InputError(f"--scale {scale}: must be within (0, 1]")
     if not data.calibrated:
         raise InputError(f"{data.directory / 'calibrated.csv'}: missing; run 'reformsim calibrate --write'")
-    blocks = []
-    next_id = 0
     # the stock in the first month, by state, cell and months already spent
+    stock = []
+    next_id = 0
     for s, name in enumerate(STATES):
         n_stock = int(round(initial_stock(data, name)))
         if n_stock == 0:
@@ -193,57 +187,33 @@ def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: f
         surv = survival(tables, s)                       # (C, T)
         mass = cell_weights(data, name)[:, None] * surv
         mass[:, 0] = 0.0                                 # the stock has started before month 0
-        flat = mass.ravel() / mass.sum()
         pid = np.arange(next_id, next_id + n_stock, dtype=np.int64)
         next_id += n_stock
-        k = _categorical(uniform(seed, pid, _POP_MONTH, _U_DUR), flat)
+        k = _categorical(uniform(seed, pid, _POP_MONTH, _U_DUR), mass.ravel())
         cells, dur = k // surv.shape[1], k % surv.shape[1]
-        prior = 0
-        if name == "sick_extended":
-            prior = int(tables.rules[0, STATE["sick"], K.R_LIMIT_FLAG1])
-        blocks.append((pid, np.zeros(n_stock, np.int32), s, dur, dur + prior, cells))
-    # new spells, month by month
-    counts = {name: _counts(inflow_per_month(data, name), n_months) for name in STATES}
-    for m in range(n_months):
-        for s, name in enumerate(STATES):
-            n_new = int(counts[name][m])
-            if n_new == 0:
-                continue
-            pid = np.arange(next_id, next_id + n_new, dtype=np.int64)
-            next_id += n_new
-            zero = np.zeros(n_new, np.int64)
-            blocks.append((pid, np.full(n_new, m, np.int32), s, zero, zero, None))
+        prior = int(tables.rules[0, STATE["sick"], K.R_LIMIT_FLAG1]) if name == "sick_extended" else 0
+        stock.append((pid, np.full(n_stock, s), dur, dur + prior, cells))
+    n_stock = next_id
+    # new spells, month by month (persons numbered month by month, state by state)
+    counts = np.stack([_counts(inflow_per_month(data, name), n_months) for name in STATES], axis=1)
+    n_new = int(counts.sum())
+    new_entry = np.repeat(np.arange(n_months), counts.sum(axis=1))
+    new_state = np.repeat(np.tile(np.arange(len(STATES)), n_months), counts.ravel())
 
-    pid = np.concatenate([b[0] for b in blocks])
-    keep = uniform(seed, pid, _POP_MONTH, _U_SAMPLE) < scale if scale < 1 else np.ones(pid.size, bool)
-    parts = {k: [] for k in ("pid", "entry", "state", "dur", "spell", "cell", "age", "muni")}
-    offset = 0
-    for b_pid, entry, s, dur, spell, cells in blocks:
-        sel = keep[offset:offset + b_pid.size]
-        offset += b_pid.size
-        if not sel.any():
-            continue
-        c, age, muni = _attributes(seed, b_pid[sel], STATES[s], data, None if cells is None else cells[sel])
-        parts["pid"].append(b_pid[sel])
-        parts["entry"].append(entry[sel])
-        parts["state"].append(np.full(sel.sum(), s, np.int8))
-        parts["dur"].append(dur[sel])
-        parts["spell"].append(spell[sel])
-        parts["cell"].append(c)
-        parts["age"].append(age)
-        parts["muni"].append(muni)
-    cat = {k: np.concatenate(v) for k, v in parts.items()}
-    order = np.argsort(cat["entry"], kind="stable")
-    weight = np.full(order.size, int(round(WEIGHT_UNIT / scale)), np.int64)
-    return Population(
-        person_id=np.ascontiguousarray(cat["pid"][order]),
-        entry_month=np.ascontiguousarray(cat["entry"][order].astype(np.int32)),
-        cell=np.ascontiguousarray(cat["cell"][order].astype(np.int8)),
-        weight=weight,
-        state=np.ascontiguousarray(cat["state"][order]),
-        months_in_state=np.ascontiguousarray(cat["dur"][order].astype(np.int16)),
-        months_in_spell=np.ascontiguousarray(cat["spell"][order].astype(np.int16)),
-        age=cat["age"][order], municipality=cat["muni"][order], scale=scale)
+    pid = np.arange(n_stock + n_new, dtype=np.int64)
+    entry = np.concatenate([np.zeros(n_stock, np.int64), new_entry])
+    state = np.concatenate([b[1] for b in stock] + [new_state])
+    dur = np.concatenate([b[2] for b in stock] + [np.zeros(n_new, np.int64)])
+    spell = np.concatenate([b[3] for b in stock] + [np.zeros(n_new, np.int64)])
+    cells = np.concatenate([b[4] for b in stock] + [np.full(n_new, -1)])
+    if scale < 1:
+        keep = np.flatnonzero(uniform_numpy(seed, pid, _POP_MONTH, _U_SAMPLE) < scale)
+        pid, entry, state, dur, spell, cells = (x[keep] for x in (pid, entry, state, dur, spell, cells))
+    cells, age, muni = _attributes(seed, pid, state, data, cells)
+    weight = np.full(pid.size, int(round(WEIGHT_UNIT / scale)), np.int64)
+    return Population(person_id=pid, entry_month=entry.astype(np.int32), cell=cells, weight=weight,
+                      state=state.astype(np.int8), months_in_state=dur.astype(np.int16),
+                      months_in_spell=spell.astype(np.int16), age=age, municipality=muni, scale=scale)
 
 
 def _bool_column(df, col, path):

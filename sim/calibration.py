@@ -37,7 +37,7 @@ def occupancy_matrix(data: Data, cohort: int = COHORT_SIZE, months: int = COHORT
                      seed: int = 12345) -> tuple[np.ndarray, np.ndarray]:
     """Per entrant to state s (simulated cohorts of ``cohort`` persons over ``months`` months):
     M[s, j] expected months in state j, and F[s, j] expected later entries into state j."""
-    tables = build_tables(data, [data.params])
+    tables = build_tables([data.params])
     M = np.zeros((N_STATES, N_STATES))
     F = np.zeros((N_STATES, N_STATES))
     for s, name in enumerate(STATES):
@@ -50,6 +50,7 @@ def occupancy_matrix(data: Data, cohort: int = COHORT_SIZE, months: int = COHORT
         occ, _, flow = run_engine(pop, tables, np.zeros(months, np.int32), seed, 0, months)
         M[s] = occ.sum(axis=(0, 1, 3, 4)) / WEIGHT_UNIT / cohort
         F[s] = flow.sum(axis=(0, 1))[:N_STATES, :N_STATES].sum(axis=0) / WEIGHT_UNIT / cohort
+        # a new spell is its own first entry; moves into a state count as entries into it
     return M, F
 
 

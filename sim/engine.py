@@ -49,64 +49,82 @@ def _add(acc: np.ndarray, index: tuple, weights: np.ndarray) -> None:
     acc.ravel()[:] += np.bincount(flat, weights=weights, minlength=acc.size).astype(np.int64)
 
 
+def _closure(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
+    """Destination of persons whose state is closed in regime ``r`` (-1 where it is open)."""
+    moved = np.full(s.size, -1)
+    closed = rules[r][s, c, K.R_CLOSED] == 1
+    if closed.any():
+        u = uniform(seed, pid[closed], month_id, purpose)
+        moved[closed] = pick(closure_cdf[r][s[closed], c[closed]], u)
+    return moved
+
+
 def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     """Same signature and results as ``sim.kernel.simulate`` (``n_chunks`` output slices; all
     sums land in the first)."""
     person_id, entry_month, cell, weight, state0, dur0, spell0 = person
-    regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, jobedu_uptake, rehab = table
+    (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
+     rehab) = table
     n = person_id.shape[0]
     n_states = rules.shape[1]
     n_cells = p_exit.shape[3]
     n_dur = p_exit.shape[2]
     n_dest = dest_cdf.shape[3]
-    n_act = K.N_ACTIVITIES
 
     occ = np.zeros((n_months, n_states, n_cells, n_bands), np.int64)
-    act = np.zeros((n_months, n_act, n_states, n_cells), np.int64)
-    flow = np.zeros((n_months, n_states + 1, n_dest), np.int64)
+    act = np.zeros((n_months, K.N_ACTIVITIES, n_states, n_cells), np.int64)
+    flow = np.zeros((n_months, n_states + 2, n_dest), np.int64)
 
-    state = np.empty(n, np.int64)
-    dur = np.empty(n, np.int64)
-    dcon = np.empty(n, np.int64)
-    dspell = np.empty(n, np.int64)
+    state = np.full(n, -1, np.int64)
+    dur = np.zeros(n, np.int64)
+    dcon = np.zeros(n, np.int64)
+    dspell = np.zeros(n, np.int64)
     offer_left = np.zeros(n, np.int64)
     wf = weight.astype(np.float64)
-    flag_all = (cell & 1).astype(np.int64)
     cell_all = cell.astype(np.int64)
     offsets = np.searchsorted(entry_month, np.arange(n_months + 1))
     active = np.empty(0, np.int64)
 
+    def count(a, m, sel, s, c, w):
+        _add(act, (np.full(sel.sum(), m), np.full(sel.sum(), a), s[sel], c[sel]), w[sel])
+
     for m in range(n_months):
         r = regime_of_month[m]
+        r_next = regime_of_month[m + 1] if m + 1 < n_months else r
         month_id = month0 + m
+
+        # entries: new spells and the initial stock; abolished states send them on
         new = np.arange(offsets[m], offsets[m + 1])
-        state[new] = state0[new]
+        s0 = state0[new].astype(np.int64)
+        moved = _closure(closure_cdf, rules, r, s0, cell_all[new], seed, person_id[new], month_id,
+                         K.P_CLOSURE_ENTRY)
+        s0 = np.where(moved >= 0, moved, s0)
+        row = np.where(dur0[new] == 0, n_states, n_states + 1)
+        _add(flow, (np.full(new.size, m), row, s0), wf[new])
+        stays = s0 < n_states
+        new, s0 = new[stays], s0[stays]
+        state[new] = s0
         dur[new] = dur0[new]
         dcon[new] = dur0[new]
         dspell[new] = spell0[new]
         offer_left[new] = 0
-        fresh = new[dur0[new] == 0]
-        _add(flow, (np.full(fresh.size, m), np.full(fresh.size, n_states), state0[fresh].astype(np.int64)),
-             wf[fresh])
         active = np.concatenate([active, new])
 
         i = active
         s, c, w = state[i], cell_all[i], wf[i]
-        d, dc, ds, flag = dur[i], dcon[i], dspell[i], flag_all[i]
+        d, dc, ds = dur[i], dcon[i], dspell[i]
         pid = person_id[i]
-        R = rules[r][s]                       # (n_active, N_RULES)
-        mm = np.full(i.size, m)
+        R = rules[r][s, c]                    # (n_active, N_RULES)
+        Q = probs[r][s, c]                    # (n_active, N_PROBS)
 
         # conversations
         early = R[:, K.R_EARLY_LEN]
         every = R[:, K.R_FOLLOWUP_EVERY]
-        in_early = dc < early
-        sched = conv_sched[r][s, np.minimum(dc, conv_sched.shape[2] - 1)]
+        sched = conv_sched[r][s, c, np.minimum(dc, conv_sched.shape[3] - 1)]
         follow = (every > 0) & ((dc - early + 1) % np.maximum(every, 1) == 0)
-        conv = np.where(in_early, sched, np.where(follow, 1, 0))
-        for code, a in ((1, K.A_CONV_JOBCENTRE), (2, K.A_CONV_AKASSE)):
-            sel = conv == code
-            _add(act, (mm[sel], np.full(sel.sum(), a), s[sel], c[sel]), w[sel])
+        conv = np.where(dc < early, sched, np.where(follow, 1, 0))
+        count(K.A_CONV_JOBCENTRE, m, conv == 1, s, c, w)
+        count(K.A_CONV_AKASSE, m, conv == 2, s, c, w)
 
         # offers
         ol = offer_left[i]
@@ -118,77 +136,89 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         in_offer = ol > 0
         status = np.where(in_offer, 2, np.where((first >= 1) & (dc == first - 1), 1, 0))
         is_edu = R[:, K.R_OFFER_IS_EDU] == 1
-        for sel, a in ((in_offer & is_edu, K.A_OFFER_EDUCATION), (in_offer & ~is_edu, K.A_OFFER_GUIDANCE)):
-            _add(act, (mm[sel], np.full(sel.sum(), a), s[sel], c[sel]), w[sel])
+        count(K.A_OFFER_EDUCATION, m, in_offer & is_edu, s, c, w)
+        count(K.A_OFFER_GUIDANCE, m, in_offer & ~is_edu, s, c, w)
         window = ~in_offer & (R[:, K.R_JOBEDU_FROM] <= dc) & (dc < R[:, K.R_JOBEDU_UNTIL])
         jobedu = np.zeros(i.size, bool)
         if window.any():
             u = uniform(seed, pid[window], month_id, K.P_JOBEDU)
-            jobedu[window] = u < jobedu_uptake[r][s[window]]
+            jobedu[window] = u < Q[window, K.Q_JOBEDU_UPTAKE]
         status = np.where(jobedu, 2, status)
-        _add(act, (mm[jobedu], np.full(jobedu.sum(), K.A_JOB_EDUCATION), s[jobedu], c[jobedu]), w[jobedu])
+        count(K.A_JOB_EDUCATION, m, jobedu, s, c, w)
 
         # documents and reviews
-        form = (R[:, K.R_INFO_FORM] == 1) & (ds == 0)
+        count(K.A_INFO_FORM, m, (R[:, K.R_INFO_FORM] == 1) & (ds == 0), s, c, w)
         cert = dc == R[:, K.R_CERT_MONTH]
+        partial = cert & (Q[:, K.Q_CERT_SHARE] < 1.0)
+        if partial.any():
+            u = uniform(seed, pid[partial], month_id, K.P_CERT)
+            cert[partial] = u < Q[partial, K.Q_CERT_SHARE]
+        count(K.A_CERTIFICATE, m, cert, s, c, w)
         rf, re = R[:, K.R_REVIEW_FIRST], R[:, K.R_REVIEW_EVERY]
         review = (rf >= 0) & (dc >= rf) & ((dc == rf) | ((re > 0) & ((dc - rf) % np.maximum(re, 1) == 0)))
-        for sel, a in ((form, K.A_INFO_FORM), (cert, K.A_CERTIFICATE), (review, K.A_REVIEW)):
-            _add(act, (mm[sel], np.full(sel.sum(), a), s[sel], c[sel]), w[sel])
+        count(K.A_REVIEW, m, review, s, c, w)
 
-        band = payer_band(ds, flag, R[:, K.R_EMPLOYER_MONTHS])
-        _add(occ, (mm, s, c, band), w)
+        band = payer_band(ds, c & 1, R[:, K.R_EMPLOYER_MONTHS])
+        _add(occ, (np.full(i.size, m), s, c, band), w)
 
         # transitions
-        limit = np.where(flag == 1, R[:, K.R_LIMIT_FLAG1], R[:, K.R_LIMIT_FLAG0])
+        limit = R[:, K.R_LIMIT]
         at_limit = (limit >= 0) & (d >= limit)
         dest = np.full(i.size, -1)
         if at_limit.any():
             u = uniform(seed, pid[at_limit], month_id, K.P_LIMIT)
             dest[at_limit] = pick(limit_cdf[r][s[at_limit], c[at_limit]], u)
-            _add(act, (mm[at_limit], np.full(at_limit.sum(), K.A_LIMIT), s[at_limit], c[at_limit]),
-                 w[at_limit])
-            reas = at_limit & (R[:, K.R_REASSESS_AT_LIMIT] == 1)
-            _add(act, (mm[reas], np.full(reas.sum(), K.A_REASSESS), s[reas], c[reas]), w[reas])
-        hz = ~at_limit
+            count(K.A_LIMIT, m, at_limit, s, c, w)
+            count(K.A_REASSESS, m, at_limit & (R[:, K.R_REASSESS_AT_LIMIT] == 1), s, c, w)
         combo = np.where(conv > 0, status + 3, status)
         h = p_exit[r][s, np.minimum(d, n_dur - 1), c, combo]
-        exits = hz & (uniform(seed, pid, month_id, K.P_EXIT) < h)
+        exits = ~at_limit & (uniform(seed, pid, month_id, K.P_EXIT) < h)
         if exits.any():
             u = uniform(seed, pid[exits], month_id, K.P_DEST)
             dest[exits] = pick(dest_cdf[r][s[exits], c[exits]], u)
 
         moved = dest >= 0
-        _add(flow, (mm[moved], s[moved], dest[moved]), w[moved])
-        rh = moved & (rehab[r][np.maximum(dest, 0)] == 1)
-        _add(act, (mm[rh], np.full(rh.sum(), K.A_REHAB), s[rh], c[rh]), w[rh])
+        _add(flow, (np.full(moved.sum(), m), s[moved], dest[moved]), w[moved])
+        count(K.A_REHAB, m, moved & (rehab[r][np.maximum(dest, 0)] == 1), s, c, w)
 
         left = moved & (dest >= n_states)
         switched = moved & ~left
         stay = ~moved
         ds_next = np.minimum(ds + 1, 32000)
-        # switch to another benefit
         sw, dsw = i[switched], dest[switched]
-        restart = rules[r][dsw, K.R_RESTART_CONTACT] == 1
+        restart = rules[r][dsw, c[switched], K.R_RESTART_CONTACT] == 1
         state[sw] = dsw
         dur[sw] = 0
-        dcon[sw] = np.where(restart, 0, dc[switched] + 1)
+        dcon[sw] = np.where(restart, 0, np.minimum(dc[switched] + 1, 32000))
         dspell[sw] = ds_next[switched]
         offer_left[sw] = 0
-        # stay
         st = i[stay]
         dur[st] = np.minimum(d[stay] + 1, 32000)
         dcon[st] = np.minimum(dc[stay] + 1, 32000)
         dspell[st] = ds_next[stay]
         offer_left[st] = np.maximum(ol[stay] - 1, 0)
-        # leave
         state[i[left]] = -1
-        active = i[~left]
 
-    shape = (n_chunks,)
+        # a state abolished from next month: move its persons now (counted in month m)
+        alive = ~left
+        ia, sa, ca = i[alive], state[i[alive]], c[alive]
+        moved = _closure(closure_cdf, rules, r_next, sa, ca, seed, pid[alive], month_id, K.P_CLOSURE)
+        mv = moved >= 0
+        if mv.any():
+            _add(flow, (np.full(mv.sum(), m), sa[mv], moved[mv]), w[alive][mv])
+            im, dm = ia[mv], moved[mv]
+            gone = dm >= n_states
+            state[im[gone]] = -1
+            im, dm, cm = im[~gone], dm[~gone], ca[mv][~gone]
+            state[im] = dm
+            dur[im] = 0
+            dcon[im] = np.where(rules[r_next][dm, cm, K.R_RESTART_CONTACT] == 1, 0, dcon[im])
+            offer_left[im] = 0
+        active = i[state[i] >= 0]
+
     out = []
     for a in (occ, act, flow):
-        full = np.zeros(shape + a.shape, np.int64)
+        full = np.zeros((n_chunks,) + a.shape, np.int64)
         full[0] = a
         out.append(full)
     return tuple(out)

@@ -31,6 +31,7 @@ def current_group(state: str, youth: int, distance: int) -> str:
         "disability_pension_job": "førtidspension",
         "self_supporting": "selvforsørgende ledige",
         "under_18": "unge under 18",
+        "sick_reduced": "sygedagpenge",
     }[state]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 # ---- layout shared with sim.rules and sim.engine --------------------------------------------
-# columns of the integer rule table rules[regime, state, column]
+# columns of the integer rule table rules[regime, state, cell, column]
 R_EARLY_LEN = 0          # months of the early contact process (schedule in conv_sched)
 R_FOLLOWUP_EVERY = 1     # months between follow-up conversations after it (0 = none)
 R_OFFER_FIRST = 2        # contact month of the first mandatory offer (-1 = none)
@@ -32,18 +32,26 @@ R_INFO_FORM = 8          # 1: information form at the start of a spell
 R_CERT_MONTH = 9         # contact month of the medical certificate (-1 = none)
 R_REVIEW_FIRST = 10      # contact month of the first review (-1 = none)
 R_REVIEW_EVERY = 11      # months between reviews (0 = once)
-R_LIMIT_FLAG0 = 12       # month in state of the time limit for flag 0 (-1 = none)
-R_LIMIT_FLAG1 = 13       # the same for flag 1 (sick from a job)
-R_REASSESS_AT_LIMIT = 14 # 1: the time limit is a reassessment (caseworker activity)
-R_EMPLOYER_MONTHS = 15   # months of the employer period for flag-1 persons
-R_RESTART_CONTACT = 16   # 1: entering this state restarts the contact process
+R_LIMIT = 12             # month in state of the time limit (-1 = none)
+R_REASSESS_AT_LIMIT = 13 # 1: the time limit is a reassessment (caseworker activity)
+R_EMPLOYER_MONTHS = 14   # months of the employer period for the sick from a job (flag 1)
+R_RESTART_CONTACT = 15   # 1: entering this state restarts the contact process
+R_CLOSED = 16            # 1: the state is abolished: persons are moved by the closure table
 N_RULES = 17
+
+# columns of the probability table probs[regime, state, cell, column]
+Q_JOBEDU_UPTAKE = 0      # monthly take-up of the job-oriented education right
+Q_CERT_SHARE = 1         # share of due medical certificates that are requested
+N_PROBS = 2
 
 # purposes of random draws (part of the counter-based key)
 P_EXIT = 0
 P_DEST = 1
 P_LIMIT = 2
 P_JOBEDU = 3
+P_CLOSURE = 4
+P_CLOSURE_ENTRY = 5
+P_CERT = 6
 
 # activity codes (order of sim.states.ACTIVITIES)
 A_CONV_JOBCENTRE = 0
@@ -163,6 +171,14 @@ def payer_band(months_in_spell, flag, employer_months):
     return 4
 
 
+@njit(cache=True)
+def closure_move(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
+    """Destination of a person in state ``s`` if that state is closed in regime ``r``, else -1."""
+    if rules[r, s, c, R_CLOSED] == 1:
+        return pick(closure_cdf[r, s, c], uniform(seed, pid, month_id, purpose))
+    return -1
+
+
 @njit(parallel=True, cache=True)
 def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     """Simulate all persons month by month.
@@ -174,10 +190,10 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         months_in_state int16, months_in_spell int16)``: initial values at entry; weights are
         integer units (see ``sim.population.WEIGHT_UNIT``).
     table : tuple of arrays
-        ``(regime_of_month int32 (n_months,), rules int32 (R, S, N_RULES),
-        conv_sched int8 (R, S, E), p_exit float64 (R, S, D, C, N_COMBOS),
-        dest_cdf float64 (R, S, C, K), limit_cdf float64 (R, S, C, K),
-        job_education_uptake float64 (R, S), rehab_on_entry int8 (R, K))``.
+        ``(regime_of_month int32 (n_months,), rules int32 (R, S, C, N_RULES),
+        conv_sched int8 (R, S, C, E), p_exit float64 (R, S, D, C, N_COMBOS),
+        dest_cdf, limit_cdf, closure_cdf float64 (R, S, C, K), probs float64 (R, S, C, N_PROBS),
+        rehab_on_entry int8 (R, K))``.
     seed : int
         Seed of the counter-based random numbers.
     month0 : int
@@ -193,21 +209,23 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         Weighted person-months by state, cell and payer band.
     activity : int64 (n_chunks, n_months, A, S, C)
         Weighted activities by type, state and cell.
-    flow : int64 (n_chunks, n_months, S + 1, K)
-        Weighted moves from state (row S = entry from outside) to destination.
+    flow : int64 (n_chunks, n_months, S + 2, K)
+        Weighted moves from state to destination; row S: new spells, row S + 1: persons
+        entering the simulation part-way through a spell (the initial stock). A person moved
+        out of an abolished state at the end of month m is counted in month m.
     """
     person_id, entry_month, cell, weight, state0, dur0, spell0 = person
-    regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, jobedu_uptake, rehab = table
+    (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
+     rehab) = table
     n = person_id.shape[0]
     n_states = rules.shape[1]
     n_cells = p_exit.shape[3]
     n_dur = p_exit.shape[2]
     n_dest = dest_cdf.shape[3]
-    n_act = N_ACTIVITIES
 
     occupancy = np.zeros((n_chunks, n_months, n_states, n_cells, n_bands), np.int64)
-    activity = np.zeros((n_chunks, n_months, n_act, n_states, n_cells), np.int64)
-    flow = np.zeros((n_chunks, n_months, n_states + 1, n_dest), np.int64)
+    activity = np.zeros((n_chunks, n_months, N_ACTIVITIES, n_states, n_cells), np.int64)
+    flow = np.zeros((n_chunks, n_months, n_states + 2, n_dest), np.int64)
 
     state = np.empty(n, np.int8)
     dur = np.empty(n, np.int16)
@@ -220,17 +238,25 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
     for m in range(n_months):
         r = regime_of_month[m]
+        r_next = regime_of_month[m + 1] if m + 1 < n_months else r
         month_id = month0 + m
         for i in range(offsets[m], offsets[m + 1]):
-            state[i] = state0[i]
+            # a person entering an abolished state goes where the closure sends them
+            s0 = state0[i]
+            moved = closure_move(closure_cdf, rules, r, s0, cell[i], seed, person_id[i], month_id,
+                                 P_CLOSURE_ENTRY)
+            if moved >= 0:
+                s0 = moved
+            flow[0, m, n_states if dur0[i] == 0 else n_states + 1, s0] += weight[i]
+            if s0 >= n_states:
+                continue
+            state[i] = s0
             dur[i] = dur0[i]
             dcon[i] = dur0[i]
             dspell[i] = spell0[i]
             offer_left[i] = 0
             active[n_active] = i
             n_active += 1
-            if dur0[i] == 0:
-                flow[0, m, n_states, state0[i]] += weight[i]
 
         for t in prange(n_chunks):
             lo = t * n_active // n_chunks
@@ -243,16 +269,15 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                 d = dur[i]
                 dc = dcon[i]
                 ds = dspell[i]
-                flag = c & 1
                 pid = person_id[i]
 
                 # conversations: early contact schedule, then follow-up cadence
                 conv = 0
-                early = rules[r, s, R_EARLY_LEN]
+                early = rules[r, s, c, R_EARLY_LEN]
                 if dc < early:
-                    conv = conv_sched[r, s, dc]
+                    conv = conv_sched[r, s, c, dc]
                 else:
-                    every = rules[r, s, R_FOLLOWUP_EVERY]
+                    every = rules[r, s, c, R_FOLLOWUP_EVERY]
                     if every > 0 and (dc - early + 1) % every == 0:
                         conv = 1
                 if conv == 1:
@@ -262,47 +287,49 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
                 # offers: start when due, then lock-in while they last; threat the month before
                 ol = offer_left[i]
-                first = rules[r, s, R_OFFER_FIRST]
+                first = rules[r, s, c, R_OFFER_FIRST]
                 if ol == 0 and first >= 0 and dc >= first:
-                    rep = rules[r, s, R_OFFER_EVERY]
+                    rep = rules[r, s, c, R_OFFER_EVERY]
                     if dc == first or (rep > 0 and (dc - first) % rep == 0):
-                        ol = rules[r, s, R_OFFER_LEN]
+                        ol = rules[r, s, c, R_OFFER_LEN]
                 status = 0
                 if ol > 0:
                     status = 2
-                    if rules[r, s, R_OFFER_IS_EDU] == 1:
+                    if rules[r, s, c, R_OFFER_IS_EDU] == 1:
                         activity[t, m, A_OFFER_EDUCATION, s, c] += w
                     else:
                         activity[t, m, A_OFFER_GUIDANCE, s, c] += w
                 else:
                     if first >= 1 and dc == first - 1:
                         status = 1
-                    if rules[r, s, R_JOBEDU_FROM] <= dc and dc < rules[r, s, R_JOBEDU_UNTIL]:
-                        if uniform(seed, pid, month_id, P_JOBEDU) < jobedu_uptake[r, s]:
+                    if rules[r, s, c, R_JOBEDU_FROM] <= dc and dc < rules[r, s, c, R_JOBEDU_UNTIL]:
+                        if uniform(seed, pid, month_id, P_JOBEDU) < probs[r, s, c, Q_JOBEDU_UPTAKE]:
                             status = 2
                             activity[t, m, A_JOB_EDUCATION, s, c] += w
 
                 # documents and reviews
-                if rules[r, s, R_INFO_FORM] == 1 and ds == 0:
+                if rules[r, s, c, R_INFO_FORM] == 1 and ds == 0:
                     activity[t, m, A_INFO_FORM, s, c] += w
-                if dc == rules[r, s, R_CERT_MONTH]:
-                    activity[t, m, A_CERTIFICATE, s, c] += w
-                rf = rules[r, s, R_REVIEW_FIRST]
+                if dc == rules[r, s, c, R_CERT_MONTH]:
+                    share = probs[r, s, c, Q_CERT_SHARE]
+                    if share >= 1.0 or uniform(seed, pid, month_id, P_CERT) < share:
+                        activity[t, m, A_CERTIFICATE, s, c] += w
+                rf = rules[r, s, c, R_REVIEW_FIRST]
                 if rf >= 0 and dc >= rf:
-                    re = rules[r, s, R_REVIEW_EVERY]
+                    re = rules[r, s, c, R_REVIEW_EVERY]
                     if dc == rf or (re > 0 and (dc - rf) % re == 0):
                         activity[t, m, A_REVIEW, s, c] += w
 
-                band = payer_band(ds, flag, rules[r, s, R_EMPLOYER_MONTHS])
+                band = payer_band(ds, c & 1, rules[r, s, c, R_EMPLOYER_MONTHS])
                 occupancy[t, m, s, c, band] += w
 
                 # transition: a time limit, else the monthly exit hazard
                 dest = -1
-                limit = rules[r, s, R_LIMIT_FLAG0 + flag]
+                limit = rules[r, s, c, R_LIMIT]
                 if limit >= 0 and d >= limit:
                     dest = pick(limit_cdf[r, s, c], uniform(seed, pid, month_id, P_LIMIT))
                     activity[t, m, A_LIMIT, s, c] += w
-                    if rules[r, s, R_REASSESS_AT_LIMIT] == 1:
+                    if rules[r, s, c, R_REASSESS_AT_LIMIT] == 1:
                         activity[t, m, A_REASSESS, s, c] += w
                 else:
                     dd = d if d < n_dur else n_dur - 1
@@ -316,20 +343,34 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         activity[t, m, A_REHAB, s, c] += w
                     if dest >= n_states:
                         state[i] = -1
+                        continue
+                    state[i] = dest
+                    dur[i] = 0
+                    if rules[r, dest, c, R_RESTART_CONTACT] == 1:
+                        dcon[i] = 0
                     else:
-                        state[i] = dest
-                        dur[i] = 0
-                        if rules[r, dest, R_RESTART_CONTACT] == 1:
-                            dcon[i] = 0
-                        else:
-                            dcon[i] = dc + 1
-                        dspell[i] = ds + 1 if ds < 32000 else ds
-                        offer_left[i] = 0
+                        dcon[i] = dc + 1 if dc < 32000 else dc
+                    dspell[i] = ds + 1 if ds < 32000 else ds
+                    offer_left[i] = 0
                 else:
                     dur[i] = d + 1 if d < 32000 else d
                     dcon[i] = dc + 1 if dc < 32000 else dc
                     dspell[i] = ds + 1 if ds < 32000 else ds
                     offer_left[i] = ol - 1 if ol > 0 else 0
+
+                # a state abolished from next month: move the person now (counted in month m)
+                s = state[i]
+                moved = closure_move(closure_cdf, rules, r_next, s, c, seed, pid, month_id, P_CLOSURE)
+                if moved >= 0:
+                    flow[t, m, s, moved] += w
+                    if moved >= n_states:
+                        state[i] = -1
+                    else:
+                        state[i] = moved
+                        dur[i] = 0
+                        if rules[r_next, moved, c, R_RESTART_CONTACT] == 1:
+                            dcon[i] = 0
+                        offer_left[i] = 0
 
         # drop those who left (serial, keeps the order of the active list)
         k = 0

@@ -150,7 +150,7 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
 
     de = _read(d / "destinations.csv")
     _names(de, "state", STATES, d / "destinations.csv")
-    _names(de, "event", ("exit", "limit"), d / "destinations.csv")
+    _names(de, "event", ("exit", "limit", "closure"), d / "destinations.csv")
     _names(de, "destination", DESTINATIONS + (SOCIAL_ASSISTANCE,), d / "destinations.csv")
     de["share"] = _numeric(de, "share", d / "destinations.csv", 0, 1)
     sums = de.groupby(["state", "event"])["share"].sum()
@@ -159,6 +159,17 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
         (state, event), total = bad.index[0], bad.iloc[0]
         raise InputError(f"{d / 'destinations.csv'}: shares for state '{state}', event '{event}' "
                          f"add up to {total:.4f}, not 1")
+
+    # table cells are parameters too, so a reform or a sweep can change any of them by name
+    for row in hz.itertuples():
+        name = f"hazard.{row.state}.{row.from_month}_{row.to_month}"
+        params[name], units[name], sources[name] = float(row.exit_hazard), row.unit, row.source
+    for row in de.itertuples():
+        name = f"destination.{row.state}.{row.event}.{row.destination}"
+        if name in params:
+            raise InputError(f"{d / 'destinations.csv'}: '{row.state}, {row.event}, {row.destination}' "
+                             "appears twice")
+        params[name], units[name], sources[name] = float(row.share), row.unit, row.source
 
     mix = _read(d / "entrant_mix.csv")
     _names(mix, "state", STATES, d / "entrant_mix.csv")

@@ -119,7 +119,7 @@ def survival(tables: Tables, state: int, regime: int = 0, months: int = MAX_STOC
     surv = np.ones((N_CELLS, months))
     surv[:, 1:] = np.cumprod(stay[:, :-1], axis=1)
     for c in range(N_CELLS):
-        limit = tables.rules[regime, state, K.R_LIMIT_FLAG0 + (c & 1)]
+        limit = tables.rules[regime, state, c, K.R_LIMIT]
         if limit >= 0:
             surv[c, limit + 1:] = 0.0
     return surv
@@ -191,7 +191,7 @@ def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: f
         next_id += n_stock
         k = _categorical(uniform(seed, pid, _POP_MONTH, _U_DUR), mass.ravel())
         cells, dur = k // surv.shape[1], k % surv.shape[1]
-        prior = int(tables.rules[0, STATE["sick"], K.R_LIMIT_FLAG1]) if name == "sick_extended" else 0
+        prior = int(tables.rules[0, STATE["sick"], :, K.R_LIMIT].max()) if name == "sick_extended" else 0
         stock.append((pid, np.full(n_stock, s), dur, dur + prior, cells))
     n_stock = next_id
     # new spells, month by month (persons numbered month by month, state by state)
@@ -246,7 +246,8 @@ def from_parquet(path: str | Path, start: int, n_months: int, month_number, scal
                              f"allowed: {', '.join(POPULATION_SCHEMA)}")
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: missing column(s) {missing}; schema: see 'reformsim population-schema'")
+        raise InputError(f"{path}: missing column(s) {missing}; required: {', '.join(required)} "
+                         "(schema in README.md, 'Bring your own population')")
     if len(df) == 0:
         raise InputError(f"{path}: the population is empty")
     if not pd.api.types.is_integer_dtype(df["person_id"]) or (df["person_id"] < 0).any():

@@ -27,7 +27,7 @@ class Results:
     scenario: Scenario
     occupancy: np.ndarray     # (M, S, C, B) person-months
     activity: np.ndarray      # (M, A, S, C) activities
-    flow: np.ndarray          # (M, S + 1, K) moves; row S = new spells from outside
+    flow: np.ndarray          # (M, S + 2, K) moves; row S: new spells, row S + 1: initial stock
     tables: Tables
     regime_of_month: np.ndarray
     seed: int
@@ -83,9 +83,10 @@ class Results:
         return df.melt(id_vars="month", var_name="state", value_name="persons")
 
     def flows_table(self) -> pd.DataFrame:
-        """Moves by month, origin and destination (origin 'new_spell' = entry from outside)."""
+        """Moves by month, origin and destination (origins 'new_spell' and 'initial_stock' are
+        entries into the simulation)."""
         m, o, d = np.nonzero(self.flow)
-        origins = np.array(list(STATES) + ["new_spell"])
+        origins = np.array(list(STATES) + ["new_spell", "initial_stock"])
         return pd.DataFrame({"month": np.array(self.months)[m], "from": origins[o],
                              "to": np.array(DESTINATIONS)[d], "persons": self.flow[m, o, d]})
 
@@ -96,7 +97,7 @@ def _to_persons(a: np.ndarray) -> np.ndarray:
 
 def population_tables(data: Data) -> Tables:
     """Tables of the default parameters: they shape the synthetic stock, whatever the scenario."""
-    return build_tables(data, [data.params])
+    return build_tables([data.params])
 
 
 def build_population(scenario: Scenario, seed: int, scale: float, population_file=None) -> Population:
@@ -149,7 +150,7 @@ def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numb
         population = build_population(scenario, seed, scale, population_file)
     regimes, regime_of_month = scenario.regimes()
     try:
-        tables = build_tables(scenario.data, regimes)
+        tables = build_tables(regimes)
     except ValueError as exc:
         raise InputError(f"{scenario.files[-1]}: {exc}") from None
     occ, act, flow = run_engine(population, tables, regime_of_month, seed, scenario.start,

@@ -23,6 +23,7 @@ STATES = (
     "disability_pension_job",    # førtidspension in a subsidised job (skånejob)
     "self_supporting",           # selvforsørgende ledige
     "under_18",                  # young people under 18
+    "sick_reduced",              # reduced sickness benefit after a fixed week (reform; empty today)
 )
 STATE = {name: i for i, name in enumerate(STATES)}
 N_STATES = len(STATES)
@@ -37,7 +38,7 @@ EXIT_JOB = DEST["exit_job"]
 #: Pseudo-destination in data files: social assistance, resolved by age and distance class.
 SOCIAL_ASSISTANCE = "social_assistance"
 
-SICK_STATES = (STATE["sick"], STATE["sick_extended"])
+SICK_STATES = (STATE["sick"], STATE["sick_extended"], STATE["sick_reduced"])
 
 # Activities the rules make due; each has a unit cost and an effort line (data/unit_costs.csv).
 ACTIVITIES = (
@@ -106,4 +107,19 @@ BENEFIT_OF_STATE = {
     "disability_pension_job": "",
     "self_supporting": "",
     "under_18": "",
+    "sick_reduced": "reduced_sickness_benefit",
 }
+
+#: selectors that make a rule apply to part of a state's persons: rules.STATE@SELECTOR.RULE
+SELECTORS = ("close", "middle", "far", "youth", "adult", "from_job", "from_unemployment", "insured",
+             "uninsured")
+
+
+def selectors_of_cell(cell: int, state: str) -> tuple[str, str, str]:
+    """The selectors a person of ``cell`` in ``state`` matches, in order of precedence."""
+    youth, distance, _, flag = cell_parts(cell)
+    if state.startswith("sick"):
+        origin = "from_job" if flag else "from_unemployment"
+    else:
+        origin = "insured" if flag else "uninsured"
+    return DISTANCE_CLASSES[distance], "youth" if youth else "adult", origin

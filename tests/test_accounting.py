@@ -19,7 +19,7 @@ def test_persons_conserved_every_month(res):
     """Persons in month m = persons in m-1 - exits in m-1 + new spells in m (all states),
     and per state: + moves in - moves out."""
     occ = res.occupancy.sum(axis=(2, 3))                       # (M, S)
-    new = res.flow[:, N_STATES, :N_STATES]                     # (M, S)
+    new = res.flow[:, N_STATES:, :N_STATES].sum(axis=1)        # (M, S): new spells and stock
     moves = res.flow[:, :N_STATES, :]                          # (M, S, K)
     out_of = moves.sum(axis=2)                                 # leaving each state
     into = moves[:, :, :N_STATES].sum(axis=1)                  # entering each state from another
@@ -60,7 +60,7 @@ def test_employer_pays_only_sick_benefit(res, data):
 def test_every_parameter_is_used(data):
     """Every parameter in data/parameters.csv reaches the tables (none is silently ignored)."""
     from sim.rules import build_tables
-    tables = build_tables(data, [data.params])
+    tables = build_tables([data.params])
     assert set(data.params) - tables.used == set()
 
 

@@ -47,7 +47,7 @@ def test_chunking_does_not_matter(short_scenario, small_population):
     from sim.rules import build_tables
     from sim.states import N_BANDS
     regimes, of_month = short_scenario.regimes()
-    table = build_tables(short_scenario.data, regimes).as_tuple(np.array(of_month))
+    table = build_tables(regimes).as_tuple(np.array(of_month))
     outs = [kernel.simulate(small_population.as_tuple(), table, 3, short_scenario.start, k,
                             short_scenario.n_months, N_BANDS) for k in (1, 3, 8)]
     for o in outs[1:]:

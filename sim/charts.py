@@ -58,3 +58,81 @@ def budget_by_line(budget: pd.DataFrame, path: Path) -> None:
         ax.set_xlabel("year")
         ax.legend(title="line")
         _save(fig, path)
+
+
+def savings_by_line(summary: dict, path: Path) -> None:
+    """Savings by budget line and year against the reform (bn DKK; positive = spends less)."""
+    with plt.rc_context(STYLE):
+        df = pd.DataFrame(summary["budget.savings_by_line_bn"])
+        df.index = df.index.astype(int)
+        fig, ax = plt.subplots()
+        df.plot(kind="bar", stacked=True, ax=ax, width=0.8)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_title(f"Savings by budget line, {summary['reform.scenario']} against the baseline")
+        ax.set_ylabel("bn DKK per year (positive = saving)")
+        ax.set_xlabel("year")
+        ax.legend(title="line")
+        _save(fig, path)
+
+
+def provision_waterfall(summary: dict, year: str, path: Path) -> None:
+    """Bottom-up process savings in one year, provision by provision (bn DKK)."""
+    parts = {k: v[year] for k, v in summary["budget.bottom_up_by_provision_bn"].items()}
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(9, 0.45 * max(len(parts), 4) + 1.5))
+        left = 0.0
+        for i, (name, value) in enumerate(parts.items()):
+            ax.barh(i, value, left=left, color="tab:green" if value >= 0 else "tab:red")
+            left += value
+        ax.barh(len(parts), left, color="tab:blue")
+        ax.set_yticks(range(len(parts) + 1), list(parts) + ["total"])
+        ax.invert_yaxis()
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_title(f"Bottom-up process savings by provision, {year}, {summary['reform.scenario']}")
+        ax.set_xlabel("bn DKK per year (positive = saving)")
+        _save(fig, path)
+
+
+def caseload_compare(caseload: pd.DataFrame, scheme: str, path: Path) -> None:
+    """Average caseload by group in the last year: baseline beside reform (thousands of persons)."""
+    with plt.rc_context(STYLE):
+        df = caseload[caseload["scheme"] == scheme]
+        last = df["month"].str[:4].max()
+        df = df[df["month"].str[:4] == last].groupby(["group", "scenario"])["persons"].mean().unstack()
+        fig, ax = plt.subplots()
+        (df / 1000).plot(kind="barh", ax=ax)
+        ax.set_title(f"Caseload by target group ({scheme} scheme), {last}")
+        ax.set_xlabel("persons (thousands, average over the year)")
+        ax.set_ylabel("")
+        ax.legend(title="scenario")
+        _save(fig, path)
+
+
+def employment_and_finances(summary: dict, path: Path) -> None:
+    """Employment effect (persons) and net effect on the public finances (bn DKK) by year."""
+    with plt.rc_context(STYLE):
+        emp = pd.Series(summary["employment.fulltime_persons_delta"])
+        net = pd.Series(summary["public_finances.net_effect_bn"])
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
+        a1.bar(emp.index, emp.values, color="tab:purple")
+        a1.set_title("Employment, reform minus baseline")
+        a1.set_ylabel("persons")
+        a2.bar(net.index, net.values, color="tab:green")
+        a2.set_title("Net effect on the public finances")
+        a2.set_ylabel("bn DKK per year (positive = improves)")
+        for a in (a1, a2):
+            a.axhline(0, color="black", lw=0.8)
+            a.set_xlabel("year")
+            a.tick_params(axis="x", rotation=45)
+        _save(fig, path)
+
+
+def compare_charts(comp, summary: dict, caseload: pd.DataFrame, folder: Path, lang: str = "en") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    savings_by_line(summary, folder / "savings_by_line.png")
+    last = str(comp.years[-1])
+    if summary["budget.bottom_up_by_provision_bn"]:
+        provision_waterfall(summary, last, folder / "bottom_up_by_provision.png")
+    for scheme in dict.fromkeys(("current", comp.reform.scenario.scheme)):
+        caseload_compare(caseload, scheme, folder / f"caseload_{scheme}.png")
+    employment_and_finances(summary, folder / "employment_public_finances.png")

@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate one scenario")
     p.add_argument("scenario", help="a scenario name in configs/ or a path to a .toml file")
     _common(p)
+    p = sub.add_parser("compare", help="a baseline against a reform, with common random numbers")
+    p.add_argument("baseline", help="baseline scenario (name in configs/ or path)")
+    p.add_argument("reform", help="reform scenario (name in configs/ or path)")
+    _common(p)
+    p.add_argument("--lang", choices=("da", "en"), default="en", help="language of charts")
+    p.add_argument("--no-breakdown", action="store_true",
+                   help="skip the provision-by-provision runs (faster; no per-provision split)")
     p = sub.add_parser("calibrate", help="the baseline against every target in data/")
     p.add_argument("--out", default="results/calibration", help="output directory")
     p.add_argument("--seed", type=_seed, default=1)
@@ -81,6 +88,35 @@ def cmd_run(args) -> int:
     for key in ("sick.persons_per_year", "sick.reaching_week22_per_year",
                 "sick.to_job_clarification_per_year", "budget.effort_baseline_bn"):
         print(f"  {key:40s} {summary[key]:>14,.1f}")
+    print(f"outputs in {out}/")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from tqdm import tqdm
+
+    from .compare import compare
+    from .report import prepare_out, write_compare
+    t0 = time.perf_counter()
+    out = prepare_out(args.out)
+    bar = tqdm(desc="simulating", unit="run", disable=None, leave=False)
+
+    def tell(msg):
+        bar.set_postfix_str(msg)
+        bar.update(1)
+    comp = compare(args.baseline, args.reform, seed=args.seed, engine=args.engine, scale=args.scale,
+                   population_file=args.population, breakdown=not args.no_breakdown, progress=tell)
+    bar.close()
+    summary = write_compare(comp, out, time.perf_counter() - t0, args.lang)
+    years = [str(y) for y in comp.years]
+    print(f"{comp.baseline.scenario.name} vs {comp.reform.scenario.name}: {years[0]}-{years[-1]}, "
+          f"engine {args.engine}, scale {args.scale}, {time.perf_counter() - t0:.1f} s")
+    print(f"  {'year':>6} {'savings bn':>11} {'bottom-up bn':>13} {'employment':>11} {'net bn':>8}")
+    for y in years:
+        print(f"  {y:>6} {summary['budget.savings_bn'][y]:>11.3f} "
+              f"{summary['budget.bottom_up_process_savings_bn'][y]:>13.3f} "
+              f"{summary['employment.fulltime_persons_delta'][y]:>11,.0f} "
+              f"{summary['public_finances.net_effect_bn'][y]:>8.3f}")
     print(f"outputs in {out}/")
     return 0
 
@@ -152,7 +188,9 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": cmd_run, "calibrate": cmd_calibrate, "scenarios": cmd_scenarios}[args.command](args)
+        commands = {"run": cmd_run, "compare": cmd_compare, "calibrate": cmd_calibrate,
+                    "scenarios": cmd_scenarios}
+        return commands[args.command](args)
     except InputError as exc:
         sys.stderr.write(f"reformsim: error: {exc}\n")
         return 2

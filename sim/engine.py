@@ -122,7 +122,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         every = R[:, K.R_FOLLOWUP_EVERY]
         sched = conv_sched[r][s, c, np.minimum(dc, conv_sched.shape[3] - 1)]
         follow = (every > 0) & ((dc - early + 1) % np.maximum(every, 1) == 0)
-        conv = np.where(dc < early, sched, np.where(follow, 1, 0))
+        conv = np.where(dc < early, sched,
+                        np.where(follow, np.where(dc < R[:, K.R_AKASSE_MONTHS], 2, 1), 0))
         count(K.A_CONV_JOBCENTRE, m, conv == 1, s, c, w)
         count(K.A_CONV_AKASSE, m, conv == 2, s, c, w)
 

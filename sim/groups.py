@@ -35,12 +35,49 @@ def current_group(state: str, youth: int, distance: int) -> str:
     }[state]
 
 
-SCHEMES = {"current": current_group}
+def expert_group(state: str, youth: int, distance: int) -> str:
+    """The expert group's five groups (FACTS.md §2, §7: landbrugsinfo.dk summary of the report).
+
+    Social assistance and ledighedsydelse recipients able to search are in the job-search effort,
+    those needing help in the job-help effort (resource course and revalidation folded in there);
+    job clarification and the reduced sickness benefit are in the sickness-benefit effort.
+    """
+    able_to_search = distance < 2
+    if state == "dagpenge":
+        return "dagpengeindsats"
+    if state in ("sick", "sick_extended", "sick_reduced", "job_clarification"):
+        return "sygedagpengeindsats"
+    if state in ("sa_job_ready", "sa_activity_ready", "youth_education_ready", "youth_activity_ready",
+                 "ledighedsydelse"):
+        return "jobsøgningsindsats" if able_to_search else "jobhjælpsindsats"
+    if state in ("resource_course", "revalidation"):
+        return "jobhjælpsindsats"
+    return "øvrige"          # flex-job holders, disability pensioners, self-supporting, under-18s
+
+
+def six_cities(state: str, youth: int, distance: int) -> str:
+    """The six largest municipalities' five groups (002_f1b5267a1fbe8a9d.txt); the mapping of
+    states is an assumption (docs/provisions.md A-21)."""
+    if state in ("dagpenge", "self_supporting"):
+        return "forsikrede ledige"
+    if state in ("sick", "sick_extended", "sick_reduced", "job_clarification"):
+        return "syge borgere"
+    if state in ("youth_education_ready", "youth_activity_ready", "under_18"):
+        return "unge"
+    if state in ("ledighedsydelse", "flex_job"):
+        return "fleksjobbere"
+    return "øvrige ledige"
+
+
+SCHEMES = {"current": current_group, "expert_group": expert_group, "six_cities": six_cities}
 SCHEME_GROUPS = {
     "current": ("dagpenge", "jobparate kontanthjælp", "aktivitetsparate kontanthjælp",
                 "uddannelsesparate uddannelseshjælp", "aktivitetsparate uddannelseshjælp",
                 "sygedagpenge", "jobafklaringsforløb", "ressourceforløb", "fleksjob-visiterede",
                 "revalidering", "førtidspension", "selvforsørgende ledige", "unge under 18"),
+    "expert_group": ("dagpengeindsats", "jobsøgningsindsats", "jobhjælpsindsats", "sygedagpengeindsats",
+                     "øvrige"),
+    "six_cities": ("forsikrede ledige", "syge borgere", "unge", "fleksjobbere", "øvrige ledige"),
 }
 
 

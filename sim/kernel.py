@@ -37,7 +37,8 @@ R_REASSESS_AT_LIMIT = 13 # 1: the time limit is a reassessment (caseworker activ
 R_EMPLOYER_MONTHS = 14   # months of the employer period for the sick from a job (flag 1)
 R_RESTART_CONTACT = 15   # 1: entering this state restarts the contact process
 R_CLOSED = 16            # 1: the state is abolished: persons are moved by the closure table
-N_RULES = 17
+R_AKASSE_MONTHS = 17     # contact months in which the a-kasse holds the conversations
+N_RULES = 18
 
 # columns of the probability table probs[regime, state, cell, column]
 Q_JOBEDU_UPTAKE = 0      # monthly take-up of the job-oriented education right
@@ -279,7 +280,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                 else:
                     every = rules[r, s, c, R_FOLLOWUP_EVERY]
                     if every > 0 and (dc - early + 1) % every == 0:
-                        conv = 1
+                        conv = 2 if dc < rules[r, s, c, R_AKASSE_MONTHS] else 1
                 if conv == 1:
                     activity[t, m, A_CONV_JOBCENTRE, s, c] += w
                 elif conv == 2:

@@ -136,3 +136,60 @@ def write_run(results, out: Path, wall_s: float) -> dict:
     budget_by_line(budget, out / "charts" / "budget_by_line.png")
     write_json(out / "manifest.json", manifest([results], wall_s))
     return summary
+
+
+def write_compare(comp, out: Path, wall_s: float, lang: str = "en") -> dict:
+    """Write the outputs of ``reformsim compare``: summary, budget, caseload, charts, Excel."""
+    from .compare import summary as compare_summary
+    summary = compare_summary(comp)
+    write_json(out / "summary.json", summary)
+    comp.budget.to_csv(out / "budget.csv", index=False)
+    schemes = tuple(dict.fromkeys(("current", comp.reform.scenario.scheme)))
+    frames = [caseload_table(comp.baseline, schemes)]
+    if comp.reform.scenario.name != comp.baseline.scenario.name:
+        frames.append(caseload_table(comp.reform, schemes))
+    caseload = pd.concat(frames, ignore_index=True)
+    caseload.to_parquet(out / "caseload.parquet", index=False)
+    flows = pd.concat([comp.baseline.flows_table().assign(scenario=comp.baseline.scenario.name),
+                       comp.reform.flows_table().assign(scenario=comp.reform.scenario.name)])
+    flows.to_parquet(out / "flows.parquet", index=False)
+    from . import charts
+    charts.compare_charts(comp, summary, caseload, out / "charts", lang)
+    write_excel(out / "report.xlsx", summary, comp.budget, caseload, comp.baseline.scenario.data)
+    write_json(out / "manifest.json", manifest([comp.baseline, comp.reform], wall_s,
+                                               {"provisions": [p for p, _ in comp.steps]}))
+    return summary
+
+
+def flat_summary(summary: dict) -> pd.DataFrame:
+    """Summary as rows: key, year (or line/provision), value."""
+    rows = []
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(v, dict):
+                    rows += [(key, f"{k} {y}", x) for y, x in v.items()]
+                else:
+                    rows.append((key, k, v))
+        elif isinstance(value, (int, float)):
+            rows.append((key, "", value))
+    return pd.DataFrame(rows, columns=["key", "item", "value"])
+
+
+def write_excel(path: Path, summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, data) -> None:
+    """report.xlsx with the sheets summary, budget, caseload, assumptions."""
+    assumptions = pd.DataFrame({"parameter": list(data.params),
+                                "value": [str(v) for v in data.params.values()],
+                                "unit": [data.units[k] for k in data.params],
+                                "source": [data.sources[k] for k in data.params]})
+    yearly = caseload.assign(year=caseload["month"].str[:4]).groupby(
+        ["year", "scenario", "scheme", "group"], as_index=False)["persons"].mean()
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        flat_summary(summary).to_excel(xl, sheet_name="summary", index=False)
+        budget.to_excel(xl, sheet_name="budget", index=False)
+        yearly.to_excel(xl, sheet_name="caseload", index=False)
+        assumptions.to_excel(xl, sheet_name="assumptions", index=False)
+        for ws in xl.book.worksheets:
+            for col in ws.columns:
+                width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:200])
+                ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)

@@ -105,6 +105,7 @@ def _rule_row(p: ParamReader, state: str, cell: int):
     for month in contact:
         sched[month] = 2 if month < akasse else 1
     row[K.R_EARLY_LEN] = max(contact) + 1 if contact else 0
+    row[K.R_AKASSE_MONTHS] = akasse
     row[K.R_FOLLOWUP_EVERY] = int(p.rule(state, "followup_every_months", 0, cell))
     row[K.R_OFFER_FIRST] = int(p.rule(state, "offer_first_month", -1, cell))
     row[K.R_OFFER_EVERY] = int(p.rule(state, "offer_every_months", 0, cell))
@@ -165,10 +166,33 @@ def _destination_shares(p: ParamReader, event: str) -> np.ndarray:
             w = share * far_factor if (event == "exit" and k == DEST["exit_job"] and distance == 2) else share
             shares[s, c, k] += w
     for state, total in totals.items():
-        if abs(total - 1.0) > 1e-9:
+        if abs(total - 1.0) > 1e-9 and not (event == "closure" and total == 0.0):
             raise ValueError(f"destination shares of '{state}' for event '{event}' add up to "
                              f"{total:.4f}, not 1 (parameters destination.{state}.{event}.*)")
     return shares
+
+
+def _resolve_closures(closure: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """Closure destinations (S, C, K) with closed targets replaced by their own destinations,
+    so that nobody is moved into an abolished state (chains allowed, cycles refused)."""
+    for s, c in zip(*np.nonzero(closed)):
+        if closure[s, c].sum() == 0:
+            raise ValueError(f"state '{STATES[s]}' is closed but has no closure destinations "
+                             f"(parameters destination.{STATES[s]}.closure.*)")
+    out = closure.copy()
+    for _ in range(N_STATES + 1):
+        changed = False
+        for s, c in zip(*np.nonzero(closed)):
+            for t in np.nonzero(out[s, c, :N_STATES] * closed[:N_STATES, c])[0]:
+                if t == s:
+                    raise ValueError(f"state '{STATES[s]}' is closed into itself")
+                mass = out[s, c, t]
+                out[s, c, t] = 0.0
+                out[s, c] += mass * out[t, c] / out[t, c].sum()
+                changed = True
+        if not changed:
+            return out
+    raise ValueError("closed states send persons to each other in a cycle")
 
 
 def _cdf(shares: np.ndarray) -> np.ndarray:
@@ -217,15 +241,7 @@ def build_regime(params: dict):
             rules[s, c], sched[s, c], probs[s, c] = _rule_row(p, name, c)
     _time_limits(p, rules)
     rehab = np.array([int(p.rule(name, "rehabilitation_on_entry", 0)) for name in DESTINATIONS], np.int8)
-    closure = _destination_shares(p, "closure")
-    closed = rules[:, :, K.R_CLOSED] == 1
-    for s, c in zip(*np.nonzero(closed)):
-        if closure[s, c].sum() == 0:
-            raise ValueError(f"state '{STATES[s]}' is closed but has no closure destinations "
-                             f"(parameters destination.{STATES[s]}.closure.*)")
-        targets = np.nonzero(closure[s, c, :N_STATES])[0]
-        if closed[targets, c].any():
-            raise ValueError(f"state '{STATES[s]}' is closed into a state that is closed too")
+    closure = _resolve_closures(_destination_shares(p, "closure"), rules[:, :, K.R_CLOSED] == 1)
     return (rules, sched, _exit_probabilities(p), _cdf(_destination_shares(p, "exit")),
             _cdf(_destination_shares(p, "limit")), _cdf(closure), probs, rehab, p.used)
 

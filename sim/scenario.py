@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, did_you_mean
-from .parameters import CONFIG_DIR, Data, is_probability_unit, load_data
+from .parameters import CONFIG_DIR, SCHEDULE_UNIT, Data, is_probability_unit, load_data
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -31,7 +31,9 @@ class Horizon(_Strict):
 
 
 class Change(_Strict):
-    parameter: str = Field(description="a name from data/parameters.csv")
+    parameter: str | list[str] = Field(description="a name from data/parameters.csv (or a list of "
+                                       "names that take the same value); rules may carry a selector: "
+                                       "rules.STATE@SELECTOR.RULE")
     value: float | list[int] = Field(description="new value in the parameter's unit")
     start: str | None = Field(default=None, pattern=MONTH_PATTERN,
                               description="first month in force, YYYY-MM (default: horizon start)")
@@ -43,6 +45,7 @@ class Change(_Strict):
 class ScenarioFile(_Strict):
     description: str = Field(min_length=1)
     baseline: str | None = None
+    scheme: str | None = Field(default=None, description="target-group scheme of the scenario")
     horizon: Horizon | None = None
     change: list[Change] = Field(default_factory=list)
 
@@ -51,12 +54,14 @@ class ScenarioFile(_Strict):
     def _dated_in_order(cls, changes):
         last: dict[str, str] = {}
         for i, ch in enumerate(changes):
-            if ch.start is not None and ch.parameter in last and ch.start <= last[ch.parameter]:
-                raise ValueError(f"change[{i}] for '{ch.parameter}' starts {ch.start}, not after "
-                                 f"the earlier change starting {last[ch.parameter]}: schedules must be "
-                                 "in date order")
-            if ch.start is not None:
-                last[ch.parameter] = ch.start
+            names = ch.parameter if isinstance(ch.parameter, list) else [ch.parameter]
+            for name in names:
+                if ch.start is not None and name in last and ch.start <= last[name]:
+                    raise ValueError(f"change[{i}] for '{name}' starts {ch.start}, not after "
+                                     f"the earlier change starting {last[name]}: schedules must be "
+                                     "in date order")
+                if ch.start is not None:
+                    last[name] = ch.start
         return changes
 
 
@@ -81,6 +86,9 @@ class Scenario:
     n_months: int
     changes: list[tuple[int, str, object, str]] = field(default_factory=list)  # (month, name, value, source)
     data: Data | None = None
+    scheme: str = "current"
+    provisions: list[str] = field(default_factory=list)          # in file order
+    provision_of_change: list[str] = field(default_factory=list)  # one per change
 
     @property
     def months(self) -> list[str]:
@@ -195,42 +203,98 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         files = base.files + [path]
         start, n_months = base.start, base.n_months
         changes = list(base.changes)
+        provision_of_change = list(base.provision_of_change)
+        scheme = base.scheme
         if spec.horizon is not None:
             start, n_months = _horizon(path, spec.horizon)
     else:
         if spec.horizon is None:
             raise InputError(f"{path}: a scenario without 'baseline' must set [horizon] start and end")
         start, n_months = _horizon(path, spec.horizon)
-        files, changes = [path], []
+        files, changes, provision_of_change, scheme = [path], [], [], "current"
+    if spec.scheme is not None:
+        from .groups import SCHEMES
+        if spec.scheme not in SCHEMES:
+            raise InputError(f"{path}: key 'scheme' = '{spec.scheme}' is not a target-group scheme"
+                             f"{did_you_mean(spec.scheme, SCHEMES)}; allowed: {', '.join(SCHEMES)}")
+        scheme = spec.scheme
 
     for i, ch in enumerate(spec.change):
         key = f"change[{i}]"
-        if ch.parameter not in data.params:
-            raise InputError(f"{path}: {key}.parameter = '{ch.parameter}' is not a parameter"
-                             f"{did_you_mean(ch.parameter, data.params)}; see data/parameters.csv")
-        old = data.params[ch.parameter]
-        if isinstance(old, tuple):
-            value = tuple(ch.value) if isinstance(ch.value, list) else (int(ch.value),)
-        elif isinstance(ch.value, list):
-            raise InputError(f"{path}: {key}.value = {ch.value!r} has the wrong type: "
-                             f"'{ch.parameter}' takes a number ({data.units[ch.parameter]})")
-        else:
-            value = float(ch.value)
-        unit = data.units[ch.parameter]
-        if not isinstance(value, tuple) and is_probability_unit(unit) and not 0 <= value <= 1:
-            raise InputError(f"{path}: {key}.value = {value} for '{ch.parameter}' must be within "
-                             f"[0, 1] (unit: {unit})")
-        if isinstance(value, tuple) and list(value) != sorted(set(value)):
-            raise InputError(f"{path}: {key}.value = {list(value)} for '{ch.parameter}' must be "
-                             "increasing months without repeats")
-        when = month_number(ch.start) if ch.start else start
-        if not start <= when < start + n_months:
-            raise InputError(f"{path}: {key}.start = '{ch.start}' is outside the horizon "
-                             f"{month_label(start)} to {month_label(start + n_months - 1)}")
-        changes.append((when, ch.parameter, value, ch.source))
+        names = ch.parameter if isinstance(ch.parameter, list) else [ch.parameter]
+        if not names:
+            raise InputError(f"{path}: {key}.parameter is an empty list")
+        for name in names:
+            value = _checked_value(path, key, name, ch.value, data)
+            when = month_number(ch.start) if ch.start else start
+            if not start <= when < start + n_months:
+                raise InputError(f"{path}: {key}.start = '{ch.start}' is outside the horizon "
+                                 f"{month_label(start)} to {month_label(start + n_months - 1)}")
+            changes.append((when, name, value, ch.source))
+            provision_of_change.append(ch.provision or name)
 
+    provisions = list(dict.fromkeys(provision_of_change))
     return Scenario(name=path.stem, description=spec.description.strip(), files=files,
-                    start=start, n_months=n_months, changes=changes, data=data)
+                    start=start, n_months=n_months, changes=changes, data=data, scheme=scheme,
+                    provisions=provisions, provision_of_change=provision_of_change)
+
+
+def _rule_parts(name: str):
+    """('rules', state, selector or None, rule) for a rule name, else None."""
+    parts = name.split(".")
+    if len(parts) != 3 or parts[0] != "rules":
+        return None
+    state, _, selector = parts[1].partition("@")
+    return state, selector or None, parts[2]
+
+
+def parameter_unit(name: str, data: Data) -> str:
+    """Unit of a parameter, or raise InputError-worthy KeyError if the name is not valid.
+
+    Valid names are those in data/ and rules with a selector or for another state, as long as
+    the state, the selector and the rule exist (``rules.dagpenge@far.contact_months``).
+    """
+    if name in data.params:
+        return data.units[name]
+    parts = _rule_parts(name)
+    if parts is None:
+        raise KeyError(name)
+    state, selector, rule = parts
+    from .states import DESTINATIONS, SELECTORS
+    if state not in DESTINATIONS or (selector is not None and selector not in SELECTORS):
+        raise KeyError(name)
+    for known, unit in data.units.items():
+        kp = _rule_parts(known)
+        if kp is not None and kp[2] == rule:
+            return unit
+    raise KeyError(name)
+
+
+def _checked_value(path: Path, key: str, name: str, raw, data: Data):
+    from .states import SELECTORS
+    try:
+        unit = parameter_unit(name, data)
+    except KeyError:
+        parts = _rule_parts(name)
+        hint = did_you_mean(name, data.params)
+        if parts is not None and parts[1] is not None and parts[1] not in SELECTORS:
+            hint = f"; selector '{parts[1]}'{did_you_mean(parts[1], SELECTORS)} must be one of {', '.join(SELECTORS)}"
+        raise InputError(f"{path}: {key}.parameter = '{name}' is not a parameter{hint}; "
+                         "see data/parameters.csv") from None
+    schedule = unit == SCHEDULE_UNIT
+    if schedule:
+        value = tuple(raw) if isinstance(raw, list) else (int(raw),)
+        if list(value) != sorted(set(value)) or any(v < 0 for v in value):
+            raise InputError(f"{path}: {key}.value = {list(value)} for '{name}' must be "
+                             "increasing months without repeats")
+        return value
+    if isinstance(raw, list):
+        raise InputError(f"{path}: {key}.value = {raw!r} has the wrong type: '{name}' takes a number "
+                         f"({unit})")
+    value = float(raw)
+    if is_probability_unit(unit) and not 0 <= value <= 1:
+        raise InputError(f"{path}: {key}.value = {value} for '{name}' must be within [0, 1] (unit: {unit})")
+    return value
 
 
 def _horizon(path: Path, h: Horizon) -> tuple[int, int]:

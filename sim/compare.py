@@ -1,0 +1,179 @@
+"""Baseline against reform with common random numbers, and the reform split by provision.
+
+Both runs use the same population and the same counter-based draws, so every difference is an
+effect of the reform, not Monte Carlo noise: ``compare baseline baseline`` differs by exactly
+zero. Provisions are added one at a time in the order of the reform file; the savings of the
+steps telescope, so the parts add up to the whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import budget as money
+from .errors import InputError
+from .scenario import Scenario, load_scenario
+from .simulate import Results, build_population, simulate
+from .states import EFFORT_LINES, EXIT_JOB, STATES
+
+DERIVED = "derived_effects"
+#: parameters of data/parameters.csv read here (the rest reach the kernel's tables)
+JOB_RETENTION = "money.job_retention_per_month"
+EARNINGS = "money.earnings_per_fulltime_year_dkk"
+TAX_RATE = "money.effective_tax_rate"
+MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE)
+
+
+@dataclass
+class Comparison:
+    """A baseline and a reform on the same population and draws."""
+
+    baseline: Results
+    reform: Results
+    steps: list[tuple[str, Results]] = field(default_factory=list)   # cumulative, by provision
+    budget: pd.DataFrame | None = None
+
+    @property
+    def years(self) -> list[int]:
+        return self.baseline.scenario.years
+
+
+def extra_changes(baseline: Scenario, reform: Scenario) -> list[tuple[int, tuple, str]]:
+    """The reform's changes beyond the baseline's, with their provision, in file order."""
+    base = set(baseline.changes)
+    return [(k, ch, reform.provision_of_change[k]) for k, ch in enumerate(reform.changes) if ch not in base]
+
+
+def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float = 1.0,
+            population_file=None, data=None, breakdown: bool = True, progress=None) -> Comparison:
+    """Simulate ``baseline`` and ``reform`` with common random numbers.
+
+    Parameters
+    ----------
+    baseline, reform : Scenario or name/path
+    breakdown : also simulate the provisions added one at a time (for the per-provision split)
+    progress : optional callable(str) told about each run
+    """
+    if not isinstance(baseline, Scenario):
+        baseline = load_scenario(baseline, data)
+    if not isinstance(reform, Scenario):
+        reform = load_scenario(reform, baseline.data)
+    if (baseline.start, baseline.n_months) != (reform.start, reform.n_months):
+        raise InputError(f"{reform.files[-1]}: horizon {reform.months[0]} to {reform.months[-1]} differs "
+                         f"from the baseline's {baseline.months[0]} to {baseline.months[-1]}")
+    say = progress or (lambda _msg: None)
+    population = build_population(baseline, seed, scale, population_file)
+    say(f"baseline '{baseline.name}'")
+    base = simulate(baseline, seed, engine, scale, population=population)
+    say(f"reform '{reform.name}'")
+    ref = simulate(reform, seed, engine, scale, population=population)
+    steps = []
+    if breakdown:
+        extra = extra_changes(baseline, reform)
+        provisions = list(dict.fromkeys(p for _, _, p in extra))
+        for k, prov in enumerate(provisions[:-1]):
+            keep = set(provisions[:k + 1])
+            chosen = [ch for _, ch, p in extra if p in keep]
+            partial = dataclasses.replace(
+                reform, name=f"{reform.name}+{prov}", changes=list(baseline.changes) + chosen,
+                provision_of_change=list(baseline.provision_of_change) + [p for _, _, p in extra if p in keep])
+            say(f"provision {k + 1}/{len(provisions)}: {prov}")
+            steps.append((prov, simulate(partial, seed, engine, scale, population=population)))
+        if provisions:
+            steps.append((provisions[-1], ref))
+    comp = Comparison(base, ref, steps)
+    comp.budget = comparison_budget(comp)
+    return comp
+
+
+def _public_transfers(budget: pd.DataFrame) -> pd.DataFrame:
+    t = budget[budget["line"].str.startswith("transfers:") & (budget["payer"] != "employer")]
+    return t.groupby(["year", "payer"])["dkk"].sum()
+
+
+def comparison_budget(comp: Comparison) -> pd.DataFrame:
+    """Tidy budget of both scenarios. The line ``derived_effects`` carries each scenario's change
+    in public transfers (state and municipality) against the baseline: zero for the baseline."""
+    data = comp.baseline.scenario.data
+    tables = {"baseline": money.budget_table(comp.baseline, data),
+              "reform": money.budget_table(comp.reform, data)}
+    public = {k: _public_transfers(v) for k, v in tables.items()}
+    frames = []
+    for key, res in (("baseline", comp.baseline), ("reform", comp.reform)):
+        diff = (public[key] - public["baseline"]).reset_index()
+        derived = pd.DataFrame({"year": diff["year"], "scenario": res.scenario.name, "line": DERIVED,
+                                "payer": diff["payer"], "dkk": diff["dkk"]})
+        frames += [tables[key], derived]
+    if comp.reform.scenario.name == comp.baseline.scenario.name:
+        frames = frames[:2]          # the same scenario twice: one block
+    return pd.concat(frames, ignore_index=True)
+
+
+def effort_by_line(results: Results) -> pd.DataFrame:
+    """Effort cost by year and line (DKK)."""
+    e = money.effort(results, results.scenario.data)
+    e["year"] = e["month"].str[:4].astype(int)
+    return e.pivot_table(index="year", columns="line", values="dkk", aggfunc="sum")[list(EFFORT_LINES)]
+
+
+def employment(results: Results) -> np.ndarray:
+    """Persons in jobs after leaving benefits for a job, by month (a retention curve applied to
+    the monthly exits to jobs; ``money.job_retention_per_month``)."""
+    keep = results.scenario.params_at(0)[JOB_RETENTION]
+    exits = results.flow[:, :len(STATES), EXIT_JOB].sum(axis=1)
+    out = np.zeros_like(exits)
+    level = 0.0
+    for m, x in enumerate(exits):
+        level = level * keep + x
+        out[m] = level
+    return out
+
+
+def summary(comp: Comparison) -> dict:
+    """The contract's comparison keys (per-year objects keyed by year) and companions."""
+    from .report import baseline_summary
+    data = comp.baseline.scenario.data
+    b_budget = comp.budget[comp.budget["scenario"] == comp.baseline.scenario.name]
+    out = baseline_summary(comp.baseline, b_budget[b_budget["line"] != DERIVED])
+    years = comp.years
+    yr = lambda series: {str(y): float(series.get(y, 0.0)) for y in years}  # noqa: E731
+
+    eb, er = effort_by_line(comp.baseline), effort_by_line(comp.reform)
+    by_line = {ln: yr((eb[ln] - er[ln]) / 1e9) for ln in EFFORT_LINES}
+    b = comp.budget
+    derived = b[(b["line"] == DERIVED) & (b["scenario"] == comp.reform.scenario.name)].groupby("year")["dkk"].sum()
+    by_line[DERIVED] = yr((0.0 - derived) / 1e9)        # a fall in public transfers is a saving
+    savings = {y: sum(by_line[ln][y] for ln in by_line) for y in by_line[DERIVED]}
+
+    # bottom-up: what the rule changes free in the rule-driven runs, and its split by provision
+    effort_saving = lambda res: (eb.sum(axis=1) - effort_by_line(res).sum(axis=1)) / 1e9  # noqa: E731
+    bottom_up = yr(effort_saving(comp.reform))
+    parts, previous = {}, pd.Series(0.0, index=eb.index)
+    for prov, res in comp.steps:
+        now = effort_saving(res)
+        parts[prov] = yr(now - previous)
+        previous = now
+
+    emp_b, emp_r = employment(comp.baseline), employment(comp.reform)
+    years_of_month = comp.baseline.year_of_month
+    emp_delta = {str(y): float((emp_r - emp_b)[years_of_month == y].mean()) for y in years}
+    params = comp.reform.scenario.params_at(comp.reform.scenario.n_months - 1)
+    earnings, tax_rate = params[EARNINGS], params[TAX_RATE]
+    tax = {y: emp_delta[y] * earnings * tax_rate / 1e9 for y in emp_delta}
+    out.update({
+        "budget.savings_bn": savings,
+        "budget.savings_by_line_bn": by_line,
+        "budget.bottom_up_process_savings_bn": bottom_up,
+        "budget.bottom_up_by_provision_bn": parts,
+        "employment.fulltime_persons_delta": emp_delta,
+        "public_finances.tax_revenue_delta_bn": tax,
+        "public_finances.net_effect_bn": {y: savings[y] + tax[y] for y in savings},
+        "reform.scenario": comp.reform.scenario.name,
+        "reform.scheme": comp.reform.scenario.scheme,
+        "reform.provisions": [p for p, _ in comp.steps],
+    })
+    return out

@@ -13,9 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## the default comparison (the baseline until a reform exists), with results and charts in $(OUT)
+## the default comparison: today's law against the expert group's reform, results and charts in $(OUT)
 run: $(STAMP)
-	$(BIN)/reformsim run baseline --out $(OUT)
+	$(BIN)/reformsim compare baseline expert_group --out $(OUT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests

@@ -122,6 +122,11 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         every = R[:, K.R_FOLLOWUP_EVERY]
         sched = conv_sched[r][s, c, np.minimum(dc, conv_sched.shape[3] - 1)]
         follow = (every > 0) & ((dc - early + 1) % np.maximum(every, 1) == 0)
+        follow &= dc >= early
+        partial = follow & (Q[:, K.Q_FOLLOWUP_SHARE] < 1.0)
+        if partial.any():
+            u = uniform(seed, pid[partial], month_id, K.P_FOLLOWUP)
+            follow[partial] = u < Q[partial, K.Q_FOLLOWUP_SHARE]
         conv = np.where(dc < early, sched,
                         np.where(follow, np.where(dc < R[:, K.R_AKASSE_MONTHS], 2, 1), 0))
         count(K.A_CONV_JOBCENTRE, m, conv == 1, s, c, w)
@@ -133,6 +138,10 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         rep = R[:, K.R_OFFER_EVERY]
         due = (ol == 0) & (first >= 0) & (dc >= first) & (
             (dc == first) | ((rep > 0) & ((dc - first) % np.maximum(rep, 1) == 0)))
+        partial = due & (dc != first) & (Q[:, K.Q_OFFER_SHARE] < 1.0)
+        if partial.any():
+            u = uniform(seed, pid[partial], month_id, K.P_OFFER)
+            due[partial] = u < Q[partial, K.Q_OFFER_SHARE]
         ol = np.where(due, R[:, K.R_OFFER_LEN], ol)
         in_offer = ol > 0
         status = np.where(in_offer, 2, np.where((first >= 1) & (dc == first - 1), 1, 0))

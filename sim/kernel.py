@@ -43,7 +43,9 @@ N_RULES = 18
 # columns of the probability table probs[regime, state, cell, column]
 Q_JOBEDU_UPTAKE = 0      # monthly take-up of the job-oriented education right
 Q_CERT_SHARE = 1         # share of due medical certificates that are requested
-N_PROBS = 2
+Q_FOLLOWUP_SHARE = 2     # share of due follow-up conversations that are held (discretion)
+Q_OFFER_SHARE = 3        # share of due repeat offers that are given (the first is mandatory)
+N_PROBS = 4
 
 # purposes of random draws (part of the counter-based key)
 P_EXIT = 0
@@ -53,6 +55,8 @@ P_JOBEDU = 3
 P_CLOSURE = 4
 P_CLOSURE_ENTRY = 5
 P_CERT = 6
+P_FOLLOWUP = 7
+P_OFFER = 8
 
 # activity codes (order of sim.states.ACTIVITIES)
 A_CONV_JOBCENTRE = 0
@@ -281,6 +285,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                     every = rules[r, s, c, R_FOLLOWUP_EVERY]
                     if every > 0 and (dc - early + 1) % every == 0:
                         conv = 2 if dc < rules[r, s, c, R_AKASSE_MONTHS] else 1
+                        share = probs[r, s, c, Q_FOLLOWUP_SHARE]
+                        if share < 1.0 and uniform(seed, pid, month_id, P_FOLLOWUP) >= share:
+                            conv = 0
                 if conv == 1:
                     activity[t, m, A_CONV_JOBCENTRE, s, c] += w
                 elif conv == 2:
@@ -292,7 +299,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                 if ol == 0 and first >= 0 and dc >= first:
                     rep = rules[r, s, c, R_OFFER_EVERY]
                     if dc == first or (rep > 0 and (dc - first) % rep == 0):
-                        ol = rules[r, s, c, R_OFFER_LEN]
+                        share = probs[r, s, c, Q_OFFER_SHARE]
+                        if dc == first or share >= 1.0 or uniform(seed, pid, month_id, P_OFFER) < share:
+                            ol = rules[r, s, c, R_OFFER_LEN]
                 status = 0
                 if ol > 0:
                     status = 2

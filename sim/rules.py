@@ -48,14 +48,17 @@ class ParamReader:
         return default
 
     def rule(self, state: str, rule: str, default, cell: int | None = None):
-        """``rules.STATE.RULE``, or its override for the first selector ``cell`` matches."""
-        if cell is not None:
-            for sel in selectors_of_cell(cell, state):
-                key = f"rules.{state}@{sel}.{rule}"
-                if key in self.params:
-                    self.used.add(key)
-                    return self.params[key]
-        return self.get(f"rules.{state}.{rule}", default)
+        """The first of ``rules.STATE@SELECTOR.RULE`` (selectors ``cell`` matches, in order of
+        precedence), ``rules.STATE.RULE``, ``rules.general@SELECTOR.RULE``, ``rules.general.RULE``;
+        else ``default``."""
+        sels = selectors_of_cell(cell, state) if cell is not None else ()
+        keys = ([f"rules.{state}@{sel}.{rule}" for sel in sels] + [f"rules.{state}.{rule}"]
+                + [f"rules.general@{sel}.{rule}" for sel in sels] + [f"rules.general.{rule}"])
+        for key in keys:
+            if key in self.params:
+                self.used.add(key)
+                return self.params[key]
+        return default
 
 
 def social_assistance_state(youth: int, distance: int) -> int:
@@ -123,6 +126,8 @@ def _rule_row(p: ParamReader, state: str, cell: int):
     probs = np.zeros(K.N_PROBS)
     probs[K.Q_JOBEDU_UPTAKE] = float(p.rule(state, "job_education_uptake_per_month", 0.0, cell))
     probs[K.Q_CERT_SHARE] = float(p.rule(state, "medical_certificate_share", 1.0, cell))
+    probs[K.Q_FOLLOWUP_SHARE] = float(p.rule(state, "followup_delivery_share", 1.0, cell))
+    probs[K.Q_OFFER_SHARE] = float(p.rule(state, "repeat_offer_delivery_share", 1.0, cell))
     return row, sched, probs
 
 

@@ -46,6 +46,10 @@ class ScenarioFile(_Strict):
     description: str = Field(min_length=1)
     baseline: str | None = None
     scheme: str | None = Field(default=None, description="target-group scheme of the scenario")
+    content_from: str | None = Field(default=None, description="take the changes of this scenario "
+                                     "(beyond its baseline) ...")
+    content_start: str | None = Field(default=None, pattern=MONTH_PATTERN,
+                                      description="... all starting in this month, YYYY-MM")
     horizon: Horizon | None = None
     change: list[Change] = Field(default_factory=list)
 
@@ -219,6 +223,24 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
                              f"{did_you_mean(spec.scheme, SCHEMES)}; allowed: {', '.join(SCHEMES)}")
         scheme = spec.scheme
 
+    if (spec.content_from is None) != (spec.content_start is None):
+        raise InputError(f"{path}: keys 'content_from' and 'content_start' go together")
+    if spec.content_from is not None:
+        try:
+            content = load_scenario(spec.content_from, data, _seen)
+        except InputError as exc:
+            raise InputError(f"{path}: key 'content_from' = '{spec.content_from}': {exc}") from None
+        when = month_number(spec.content_start)
+        if not start <= when < start + n_months:
+            raise InputError(f"{path}: key 'content_start' = '{spec.content_start}' is outside the horizon")
+        own = set(changes)
+        for ch, prov in zip(content.changes, content.provision_of_change):
+            if ch not in own:
+                changes.append((when, ch[1], ch[2], ch[3]))
+                provision_of_change.append(prov)
+        if spec.scheme is None:
+            scheme = content.scheme
+
     for i, ch in enumerate(spec.change):
         key = f"change[{i}]"
         names = ch.parameter if isinstance(ch.parameter, list) else [ch.parameter]
@@ -261,7 +283,7 @@ def parameter_unit(name: str, data: Data) -> str:
         raise KeyError(name)
     state, selector, rule = parts
     from .states import DESTINATIONS, SELECTORS
-    if state not in DESTINATIONS or (selector is not None and selector not in SELECTORS):
+    if (state not in DESTINATIONS and state != "general") or (selector is not None and selector not in SELECTORS):
         raise KeyError(name)
     for known, unit in data.units.items():
         kp = _rule_parts(known)
@@ -307,10 +329,12 @@ def _horizon(path: Path, h: Horizon) -> tuple[int, int]:
 def list_scenarios() -> list[tuple[str, str]]:
     """Shipped scenarios in ``configs/`` with the first line of their description."""
     out = []
-    for f in sorted(CONFIG_DIR.glob("*.toml")):
+    files = sorted(CONFIG_DIR.glob("*.toml"), key=lambda f: (f.stem != "baseline", f.stem))
+    for f in files:
         try:
-            desc = ScenarioFile.model_validate(_read_toml(f)).description.strip().splitlines()[0]
+            text = " ".join(ScenarioFile.model_validate(_read_toml(f)).description.split())
         except (ValidationError, InputError):
-            desc = "(invalid scenario file)"
-        out.append((f.stem, desc))
+            text = "(invalid scenario file)"
+        sentence = text.split(". ")[0].rstrip(".")
+        out.append((f.stem, sentence if len(sentence) <= 110 else sentence[:107].rsplit(" ", 1)[0] + " ..."))
     return out

@@ -155,3 +155,36 @@ def test_population_not_parquet(tmp_path):
     path = tmp_path / "pop.parquet"
     path.write_text("not parquet")
     assert_bad_input(cli("run", "baseline", "--out", tmp_path / "o", "--population", path), "Parquet")
+
+
+MORE_BAD_SCENARIOS = {
+    "unknown_scheme": ('description = "x"\nbaseline = "baseline"\nscheme = "expert_grup"\n',
+                       ("scheme", "did you mean 'expert_group'")),
+    "bad_selector": ('description = "x"\nbaseline = "baseline"\n[[change]]\nparameter = '
+                     '"rules.dagpenge@farr.contact_months"\nvalue = [0]\nsource = "s"\n', ("selector 'farr'", "far")),
+    "content_alone": ('description = "x"\nbaseline = "baseline"\ncontent_from = "expert_group"\n',
+                      ("content_start",)),
+    "shares_not_one": ('description = "x"\nbaseline = "baseline"\n[[change]]\nparameter = '
+                       '"destination.sick.limit.job_clarification"\nvalue = 0.5\nsource = "s"\n',
+                       ("add up to", "destination.sick.limit")),
+    "circular": ('description = "x"\nbaseline = "circular.toml"\n', ("circular",)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MORE_BAD_SCENARIOS))
+def test_more_malformed_scenarios(tmp_path, case):
+    text, fragments = MORE_BAD_SCENARIOS[case]
+    path = tmp_path / f"{case}.toml"
+    path.write_text(text)
+    res = cli("compare", "baseline", path, "--out", tmp_path / "out", "--scale", "0.01", "--no-breakdown")
+    assert_bad_input(res, str(path), *fragments)
+
+
+def test_compare_cli(tmp_path):
+    res = cli("compare", "baseline", "expert_group", "--out", tmp_path, "--scale", "0.01")
+    assert res.returncode == 0, res.stderr
+    s = json.loads((tmp_path / "summary.json").read_text())
+    for key in ("budget.savings_bn", "budget.savings_by_line_bn", "budget.bottom_up_process_savings_bn",
+                "employment.fulltime_persons_delta", "public_finances.net_effect_bn"):
+        assert key in s
+    assert len(list((tmp_path / "charts").glob("*.png"))) >= 4

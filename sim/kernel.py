@@ -75,6 +75,19 @@ N_ACTIVITIES = 11
 #: offer status index in the hazard table: none, threat (month before an offer), lock-in
 N_COMBOS = 6
 
+# bits of the activity schedule sched[regime, state, cell, contact month]: what is due when
+B_CONV = 1               # a conversation in the early contact process
+B_AKASSE = 2             # ... held by the a-kasse
+B_FOLLOWUP = 4           # a follow-up conversation (subject to its delivery share)
+B_OFFER_FIRST = 8        # the first mandatory offer starts
+B_OFFER_REPEAT = 16      # a repeat offer starts (subject to its delivery share)
+B_REVIEW = 32            # a review
+B_CERT = 64              # a medical certificate (subject to its share)
+B_JOBEDU = 128           # inside the window of the job-oriented education right
+B_THREAT = 256           # the month before the first offer
+#: contact months covered by the schedule table; later months are computed on the fly
+N_SCHEDULE = 240
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -95,11 +108,22 @@ def mix64(z):
 
 
 @njit(cache=True)
+def person_key(seed, person_id):
+    """The part of a draw's key that is fixed for a person (computed once per person-month)."""
+    return mix64(np.uint64(seed) * _GOLDEN + np.uint64(person_id))
+
+
+@njit(cache=True)
+def draw(key, month_id, purpose):
+    """Uniform in [0, 1) from a person's key, the month and the purpose of the draw."""
+    z = mix64(key ^ (np.uint64(month_id) * _PURPOSES + np.uint64(purpose)))
+    return np.float64(np.int64(z >> _S11)) * _TO_UNIT
+
+
+@njit(cache=True)
 def uniform(seed, person_id, month_id, purpose):
     """Counter-based uniform draw in [0, 1): a pure function of its four integer arguments."""
-    z = mix64(np.uint64(seed) * _GOLDEN + np.uint64(person_id))
-    z = mix64(z ^ (np.uint64(month_id) * _PURPOSES + np.uint64(purpose)))
-    return np.float64(z >> _S11) * _TO_UNIT
+    return draw(person_key(seed, person_id), month_id, purpose)
 
 
 @njit(parallel=True, cache=True)
@@ -177,6 +201,58 @@ def payer_band(months_in_spell, flag, employer_months):
 
 
 @njit(cache=True)
+def due_bits(rules, conv_sched, r, s, c, dc):
+    """What the rules make due in contact month ``dc`` (bits B_*), for one regime, state, cell."""
+    bits = 0
+    early = rules[r, s, c, R_EARLY_LEN]
+    if dc < early:
+        code = conv_sched[r, s, c, dc]
+        if code == 1:
+            bits |= B_CONV
+        elif code == 2:
+            bits |= B_CONV | B_AKASSE
+    else:
+        every = rules[r, s, c, R_FOLLOWUP_EVERY]
+        if every > 0 and (dc - early + 1) % every == 0:
+            bits |= B_FOLLOWUP
+            if dc < rules[r, s, c, R_AKASSE_MONTHS]:
+                bits |= B_AKASSE
+    first = rules[r, s, c, R_OFFER_FIRST]
+    if first >= 0:
+        if dc == first:
+            bits |= B_OFFER_FIRST
+        elif dc > first:
+            rep = rules[r, s, c, R_OFFER_EVERY]
+            if rep > 0 and (dc - first) % rep == 0:
+                bits |= B_OFFER_REPEAT
+        if first >= 1 and dc == first - 1:
+            bits |= B_THREAT
+    rf = rules[r, s, c, R_REVIEW_FIRST]
+    if rf >= 0 and dc >= rf:
+        re = rules[r, s, c, R_REVIEW_EVERY]
+        if dc == rf or (re > 0 and (dc - rf) % re == 0):
+            bits |= B_REVIEW
+    if dc == rules[r, s, c, R_CERT_MONTH]:
+        bits |= B_CERT
+    if rules[r, s, c, R_JOBEDU_FROM] <= dc and dc < rules[r, s, c, R_JOBEDU_UNTIL]:
+        bits |= B_JOBEDU
+    return bits
+
+
+@njit(cache=True)
+def build_schedule(rules, conv_sched):
+    """The table of ``due_bits`` for contact months below N_SCHEDULE: (R, S, C, N_SCHEDULE)."""
+    n_reg, n_states, n_cells = rules.shape[0], rules.shape[1], rules.shape[2]
+    out = np.zeros((n_reg, n_states, n_cells, N_SCHEDULE), np.int16)
+    for r in range(n_reg):
+        for s in range(n_states):
+            for c in range(n_cells):
+                for dc in range(N_SCHEDULE):
+                    out[r, s, c, dc] = due_bits(rules, conv_sched, r, s, c, dc)
+    return out
+
+
+@njit(cache=True)
 def closure_move(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
     """Destination of a person in state ``s`` if that state is closed in regime ``r``, else -1."""
     if rules[r, s, c, R_CLOSED] == 1:
@@ -240,6 +316,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     active = np.empty(n, np.int32)
     n_active = 0
     offsets = np.searchsorted(entry_month, np.arange(n_months + 1))
+    schedule = build_schedule(rules, conv_sched)
+    kept = np.zeros(n_chunks, np.int64)
 
     for m in range(n_months):
         r = regime_of_month[m]
@@ -266,6 +344,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         for t in prange(n_chunks):
             lo = t * n_active // n_chunks
             hi = (t + 1) * n_active // n_chunks
+            k = lo                      # survivors of this slice are packed from lo on
             for j in range(lo, hi):
                 i = active[j]
                 s = state[i]
@@ -274,20 +353,18 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                 d = dur[i]
                 dc = dcon[i]
                 ds = dspell[i]
-                pid = person_id[i]
+                key = person_key(seed, person_id[i])
 
-                # conversations: early contact schedule, then follow-up cadence
+                due = schedule[r, s, c, dc] if dc < N_SCHEDULE else due_bits(rules, conv_sched, r, s, c, dc)
+
+                # conversations: the early contact process, then follow-ups (a share of them)
                 conv = 0
-                early = rules[r, s, c, R_EARLY_LEN]
-                if dc < early:
-                    conv = conv_sched[r, s, c, dc]
-                else:
-                    every = rules[r, s, c, R_FOLLOWUP_EVERY]
-                    if every > 0 and (dc - early + 1) % every == 0:
-                        conv = 2 if dc < rules[r, s, c, R_AKASSE_MONTHS] else 1
-                        share = probs[r, s, c, Q_FOLLOWUP_SHARE]
-                        if share < 1.0 and uniform(seed, pid, month_id, P_FOLLOWUP) >= share:
-                            conv = 0
+                if due & B_CONV:
+                    conv = 2 if due & B_AKASSE else 1
+                elif due & B_FOLLOWUP:
+                    share = probs[r, s, c, Q_FOLLOWUP_SHARE]
+                    if share >= 1.0 or draw(key, month_id, P_FOLLOWUP) < share:
+                        conv = 2 if due & B_AKASSE else 1
                 if conv == 1:
                     activity[t, m, A_CONV_JOBCENTRE, s, c] += w
                 elif conv == 2:
@@ -295,12 +372,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
                 # offers: start when due, then lock-in while they last; threat the month before
                 ol = offer_left[i]
-                first = rules[r, s, c, R_OFFER_FIRST]
-                if ol == 0 and first >= 0 and dc >= first:
-                    rep = rules[r, s, c, R_OFFER_EVERY]
-                    if dc == first or (rep > 0 and (dc - first) % rep == 0):
+                if ol == 0:
+                    if due & B_OFFER_FIRST:
+                        ol = rules[r, s, c, R_OFFER_LEN]
+                    elif due & B_OFFER_REPEAT:
                         share = probs[r, s, c, Q_OFFER_SHARE]
-                        if dc == first or share >= 1.0 or uniform(seed, pid, month_id, P_OFFER) < share:
+                        if share >= 1.0 or draw(key, month_id, P_OFFER) < share:
                             ol = rules[r, s, c, R_OFFER_LEN]
                 status = 0
                 if ol > 0:
@@ -310,25 +387,22 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                     else:
                         activity[t, m, A_OFFER_GUIDANCE, s, c] += w
                 else:
-                    if first >= 1 and dc == first - 1:
+                    if due & B_THREAT:
                         status = 1
-                    if rules[r, s, c, R_JOBEDU_FROM] <= dc and dc < rules[r, s, c, R_JOBEDU_UNTIL]:
-                        if uniform(seed, pid, month_id, P_JOBEDU) < probs[r, s, c, Q_JOBEDU_UPTAKE]:
+                    if due & B_JOBEDU:
+                        if draw(key, month_id, P_JOBEDU) < probs[r, s, c, Q_JOBEDU_UPTAKE]:
                             status = 2
                             activity[t, m, A_JOB_EDUCATION, s, c] += w
 
                 # documents and reviews
-                if rules[r, s, c, R_INFO_FORM] == 1 and ds == 0:
+                if ds == 0 and rules[r, s, c, R_INFO_FORM] == 1:
                     activity[t, m, A_INFO_FORM, s, c] += w
-                if dc == rules[r, s, c, R_CERT_MONTH]:
+                if due & B_CERT:
                     share = probs[r, s, c, Q_CERT_SHARE]
-                    if share >= 1.0 or uniform(seed, pid, month_id, P_CERT) < share:
+                    if share >= 1.0 or draw(key, month_id, P_CERT) < share:
                         activity[t, m, A_CERTIFICATE, s, c] += w
-                rf = rules[r, s, c, R_REVIEW_FIRST]
-                if rf >= 0 and dc >= rf:
-                    re = rules[r, s, c, R_REVIEW_EVERY]
-                    if dc == rf or (re > 0 and (dc - rf) % re == 0):
-                        activity[t, m, A_REVIEW, s, c] += w
+                if due & B_REVIEW:
+                    activity[t, m, A_REVIEW, s, c] += w
 
                 band = payer_band(ds, c & 1, rules[r, s, c, R_EMPLOYER_MONTHS])
                 occupancy[t, m, s, c, band] += w
@@ -337,15 +411,15 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                 dest = -1
                 limit = rules[r, s, c, R_LIMIT]
                 if limit >= 0 and d >= limit:
-                    dest = pick(limit_cdf[r, s, c], uniform(seed, pid, month_id, P_LIMIT))
+                    dest = pick(limit_cdf[r, s, c], draw(key, month_id, P_LIMIT))
                     activity[t, m, A_LIMIT, s, c] += w
                     if rules[r, s, c, R_REASSESS_AT_LIMIT] == 1:
                         activity[t, m, A_REASSESS, s, c] += w
                 else:
                     dd = d if d < n_dur else n_dur - 1
                     combo = status + 3 if conv > 0 else status
-                    if uniform(seed, pid, month_id, P_EXIT) < p_exit[r, s, dd, c, combo]:
-                        dest = pick(dest_cdf[r, s, c], uniform(seed, pid, month_id, P_DEST))
+                    if draw(key, month_id, P_EXIT) < p_exit[r, s, dd, c, combo]:
+                        dest = pick(dest_cdf[r, s, c], draw(key, month_id, P_DEST))
 
                 if dest >= 0:
                     flow[t, m, s, dest] += w
@@ -353,7 +427,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         activity[t, m, A_REHAB, s, c] += w
                     if dest >= n_states:
                         state[i] = -1
-                        continue
+                        continue        # left: not kept in the active list
                     state[i] = dest
                     dur[i] = 0
                     if rules[r, dest, c, R_RESTART_CONTACT] == 1:
@@ -370,25 +444,28 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
                 # a state abolished from next month: move the person now (counted in month m)
                 s = state[i]
-                moved = closure_move(closure_cdf, rules, r_next, s, c, seed, pid, month_id, P_CLOSURE)
+                moved = closure_move(closure_cdf, rules, r_next, s, c, seed, person_id[i], month_id, P_CLOSURE)
                 if moved >= 0:
                     flow[t, m, s, moved] += w
                     if moved >= n_states:
                         state[i] = -1
-                    else:
-                        state[i] = moved
-                        dur[i] = 0
-                        if rules[r_next, moved, c, R_RESTART_CONTACT] == 1:
-                            dcon[i] = 0
-                        offer_left[i] = 0
-
-        # drop those who left (serial, keeps the order of the active list)
-        k = 0
-        for j in range(n_active):
-            i = active[j]
-            if state[i] >= 0:
+                        continue
+                    state[i] = moved
+                    dur[i] = 0
+                    if rules[r_next, moved, c, R_RESTART_CONTACT] == 1:
+                        dcon[i] = 0
+                    offer_left[i] = 0
                 active[k] = i
                 k += 1
-        n_active = k
+            kept[t] = k - lo
+
+        # close the gaps between the slices' survivors (order kept)
+        pos = kept[0]
+        for t in range(1, n_chunks):
+            lo = t * n_active // n_chunks
+            for j in range(kept[t]):
+                active[pos + j] = active[lo + j]
+            pos += kept[t]
+        n_active = pos
 
     return occupancy, activity, flow

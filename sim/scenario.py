@@ -8,6 +8,7 @@ what is allowed, and suggests the nearest valid key for a typo.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
@@ -101,6 +102,35 @@ class Scenario:
     @property
     def years(self) -> list[int]:
         return sorted({2000 + (self.start + m) // 12 for m in range(self.n_months)})
+
+    def with_changes(self, changes: dict, start: str | None = None, source: str = "notebook",
+                     provision: str | None = None, name: str | None = None,
+                     scheme: str | None = None) -> "Scenario":
+        """A reform built in Python: this scenario plus ``{parameter: value}`` changes.
+
+        Values are validated as in a scenario file (unit, range, schedules); ``start`` is the
+        first month in force ('YYYY-MM', default the horizon start); each change belongs to
+        ``provision`` (default: its parameter name) for the per-provision breakdown.
+
+        >>> reform = load_scenario("baseline").with_changes(
+        ...     {"rules.dagpenge.akasse_months": 6}, start="2026-01", source="Djøf (000)")
+        """
+        when = month_number(start) if start else self.start
+        where = Path(f"<{name or 'notebook'}>")
+        if not self.start <= when < self.start + self.n_months:
+            raise InputError(f"{where}: start '{start}' is outside the horizon")
+        new, provs = list(self.changes), list(self.provision_of_change)
+        for param, value in changes.items():
+            raw = list(value) if isinstance(value, (list, tuple)) else value
+            new.append((when, param, _checked_value(where, "change", param, raw, self.data), source))
+            provs.append(provision or param)
+        if scheme is not None:
+            from .groups import SCHEMES
+            if scheme not in SCHEMES:
+                raise InputError(f"{where}: scheme '{scheme}' is not one of {', '.join(SCHEMES)}")
+        return dataclasses.replace(self, name=name or f"{self.name}+changes", changes=new,
+                                   provision_of_change=provs,
+                                   provisions=list(dict.fromkeys(provs)), scheme=scheme or self.scheme)
 
     def file_hashes(self) -> dict[str, str]:
         return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in self.files}

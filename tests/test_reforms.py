@@ -117,3 +117,18 @@ def test_provision_order_and_kl_timing(data):
     eg, kl = load_scenario("expert_group", data), load_scenario("kl_2030", data)
     assert kl.provisions == eg.provisions and kl.scheme == "expert_group"
     assert {c[0] for c in kl.changes} == {(2030 - 2000) * 12}
+
+
+def test_reform_built_in_python(data):
+    base = load_scenario("baseline", data)
+    reform = base.with_changes({"rules.dagpenge.akasse_months": 6, "rules.dagpenge.contact_months": [0, 2, 4]},
+                               start="2026-01", source="test", provision="akasse", name="py_reform")
+    assert reform.provisions == ["akasse"] and reform.name == "py_reform"
+    comp = compare(base, reform, seed=6, scale=SCALE)
+    s = summary(comp)
+    assert s["budget.savings_bn"]["2025"] == 0.0
+    assert s["budget.savings_by_line_bn"]["jobcentre_operations"]["2027"] > 0   # a-kasse takes conversations
+    with pytest.raises(Exception, match="must be within"):
+        base.with_changes({"rules.sick.medical_certificate_share": 2.0})
+    with pytest.raises(Exception, match="not a parameter"):
+        base.with_changes({"rules.dagpenge.akase_months": 6})

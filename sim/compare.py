@@ -18,7 +18,7 @@ from . import budget as money
 from .errors import InputError
 from .scenario import Scenario, load_scenario
 from .simulate import Results, build_population, simulate
-from .states import EFFORT_LINES, EXIT_JOB, STATES
+from .states import ACTIVITIES, EFFORT_LINES, EXIT_JOB, STATES
 
 DERIVED = "derived_effects"
 #: parameters of data/parameters.csv read here (the rest reach the kernel's tables)
@@ -36,6 +36,8 @@ class Comparison:
     reform: Results
     steps: list[tuple[str, Results]] = field(default_factory=list)   # cumulative, by provision
     budget: pd.DataFrame | None = None
+    rule_driven: Results | None = None      # the reform with the law setting activity
+    budgeted: object | None = None          # sim.capacity.Budgeted in the budget-constrained mode
 
     @property
     def years(self) -> list[int]:
@@ -71,6 +73,16 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
     base = simulate(baseline, seed, engine, scale, population=population)
     say(f"reform '{reform.name}'")
     ref = simulate(reform, seed, engine, scale, population=population)
+    rule_driven, budgeted = ref, None
+    if reform.effort_mode == "budget_constrained":
+        from . import capacity
+        base_effort = effort_by_line(base, monthly=True).to_numpy()
+
+        def run(ration):
+            say(f"reform '{reform.name}' within its budget")
+            return simulate(reform, seed, engine, scale, population=population, ration=ration)
+        budgeted = capacity.solve(reform, base_effort, run, first=ref)
+        ref = budgeted.results
     steps = []
     if breakdown:
         extra = extra_changes(baseline, reform)
@@ -84,8 +96,8 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
             say(f"provision {k + 1}/{len(provisions)}: {prov}")
             steps.append((prov, simulate(partial, seed, engine, scale, population=population)))
         if provisions:
-            steps.append((provisions[-1], ref))
-    comp = Comparison(base, ref, steps)
+            steps.append((provisions[-1], rule_driven))
+    comp = Comparison(base, ref, steps, rule_driven=rule_driven, budgeted=budgeted)
     comp.budget = comparison_budget(comp)
     return comp
 
@@ -101,6 +113,13 @@ def comparison_budget(comp: Comparison) -> pd.DataFrame:
     data = comp.baseline.scenario.data
     tables = {"baseline": money.budget_table(comp.baseline, data),
               "reform": money.budget_table(comp.reform, data)}
+    if comp.budgeted is not None:
+        # money left under the budget stays in the effort (redeployed)
+        red = redeployed_by_line(comp)
+        extra = red.stack().rename("dkk").reset_index().rename(columns={"level_1": "line"})
+        extra = extra.assign(scenario=comp.reform.scenario.name, payer="municipality")
+        tables["reform"] = (pd.concat([tables["reform"], extra[["year", "scenario", "line", "payer", "dkk"]]])
+                            .groupby(["year", "scenario", "line", "payer"], as_index=False, sort=False)["dkk"].sum())
     public = {k: _public_transfers(v) for k, v in tables.items()}
     frames = []
     for key, res in (("baseline", comp.baseline), ("reform", comp.reform)):
@@ -113,11 +132,25 @@ def comparison_budget(comp: Comparison) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def effort_by_line(results: Results) -> pd.DataFrame:
-    """Effort cost by year and line (DKK)."""
+def effort_by_line(results: Results, monthly: bool = False) -> pd.DataFrame:
+    """Effort cost by year (or month) and line (DKK) of the activity the model represents."""
     e = money.effort(results, results.scenario.data)
     e["year"] = e["month"].str[:4].astype(int)
-    return e.pivot_table(index="year", columns="line", values="dkk", aggfunc="sum")[list(EFFORT_LINES)]
+    index = "month" if monthly else "year"
+    return e.pivot_table(index=index, columns="line", values="dkk", aggfunc="sum", sort=False)[list(EFFORT_LINES)]
+
+
+def redeployed_by_line(comp: Comparison) -> pd.DataFrame:
+    """Budget left over in the budget-constrained mode, by year and line (DKK)."""
+    red = pd.DataFrame(comp.budgeted.redeployed, columns=list(EFFORT_LINES))
+    red["year"] = comp.baseline.year_of_month
+    return red.groupby("year").sum()
+
+
+def reform_effort(comp: Comparison) -> pd.DataFrame:
+    """The reform's effort by year and line, including redeployed money (DKK)."""
+    e = effort_by_line(comp.reform)
+    return e + redeployed_by_line(comp) if comp.budgeted is not None else e
 
 
 def employment(results: Results) -> np.ndarray:
@@ -142,7 +175,7 @@ def summary(comp: Comparison) -> dict:
     years = comp.years
     yr = lambda series: {str(y): float(series.get(y, 0.0)) for y in years}  # noqa: E731
 
-    eb, er = effort_by_line(comp.baseline), effort_by_line(comp.reform)
+    eb, er = effort_by_line(comp.baseline), reform_effort(comp)
     by_line = {ln: yr((eb[ln] - er[ln]) / 1e9) for ln in EFFORT_LINES}
     b = comp.budget
     derived = b[(b["line"] == DERIVED) & (b["scenario"] == comp.reform.scenario.name)].groupby("year")["dkk"].sum()
@@ -151,7 +184,7 @@ def summary(comp: Comparison) -> dict:
 
     # bottom-up: what the rule changes free in the rule-driven runs, and its split by provision
     effort_saving = lambda res: (eb.sum(axis=1) - effort_by_line(res).sum(axis=1)) / 1e9  # noqa: E731
-    bottom_up = yr(effort_saving(comp.reform))
+    bottom_up = yr(effort_saving(comp.rule_driven or comp.reform))
     parts, previous = {}, pd.Series(0.0, index=eb.index)
     for prov, res in comp.steps:
         now = effort_saving(res)
@@ -164,6 +197,13 @@ def summary(comp: Comparison) -> dict:
     params = comp.reform.scenario.params_at(comp.reform.scenario.n_months - 1)
     earnings, tax_rate = params[EARNINGS], params[TAX_RATE]
     tax = {y: emp_delta[y] * earnings * tax_rate / 1e9 for y in emp_delta}
+    if comp.budgeted is not None:
+        red = redeployed_by_line(comp)
+        out["budget.redeployed_bn"] = {ln: yr(red[ln] / 1e9) for ln in EFFORT_LINES}
+        out["budget.rationing_rounds"] = comp.budgeted.rounds
+        top_down = {y: sum(by_line[ln][y] for ln in EFFORT_LINES) for y in savings}
+        out["budget.gap_bn"] = {y: top_down[y] - bottom_up[y] for y in savings}
+        out.update(rationed_by_group(comp))
     out.update({
         "budget.savings_bn": savings,
         "budget.savings_by_line_bn": by_line,
@@ -177,3 +217,38 @@ def summary(comp: Comparison) -> dict:
         "reform.provisions": [p for p, _ in comp.steps],
     })
     return out
+
+
+#: groups for the gap: who loses activity (KL's reading: youth, vulnerable adults, insured unemployed)
+GAP_GROUPS = ("youth", "vulnerable_adults", "insured_unemployed", "sick", "other")
+
+
+def gap_group(state: str, youth: int, distance: int) -> str:
+    if youth:
+        return "youth"
+    if state == "dagpenge":
+        return "insured_unemployed"
+    if state.startswith("sick") or state == "job_clarification":
+        return "sick"
+    if distance == 2:
+        return "vulnerable_adults"
+    return "other"
+
+
+def rationed_by_group(comp: Comparison) -> dict:
+    """Cost of the activity rationed away, by year and group (bn DKK): where the gap between the
+    top-down saving and the rule changes is found."""
+    from . import capacity
+    from .states import N_CELLS, cell_parts
+    res = comp.reform
+    cost, _, _ = money.unit_costs(res.scenario.data)
+    out = {g: np.zeros(res.activity.shape[0]) for g in GAP_GROUPS}
+    for _, _, d_name, r_name in capacity.KINDS:
+        a_d, a_r = ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
+        for s, state in enumerate(STATES):
+            for c in range(N_CELLS):
+                youth, distance, _, _ = cell_parts(c)
+                out[gap_group(state, youth, distance)] += res.activity[:, a_r, s, c] * cost[a_d]
+    years = res.year_of_month
+    return {"budget.rationed_by_group_bn": {g: {str(y): float(v[years == y].sum() / 1e9)
+                                                for y in np.unique(years)} for g, v in out.items()}}

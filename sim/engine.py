@@ -49,6 +49,15 @@ def _add(acc: np.ndarray, index: tuple, weights: np.ndarray) -> None:
     acc.ravel()[:] += np.bincount(flat, weights=weights, minlength=acc.size).astype(np.int64)
 
 
+def keep_share(due: np.ndarray, share: np.ndarray, seed, pid, month_id, purpose) -> np.ndarray:
+    """Which of the ``due`` events happen when only ``share`` of them can (a draw where share < 1)."""
+    keep = due.copy()
+    partial = due & (share < 1.0)
+    if partial.any():
+        keep[partial] = uniform(seed, pid[partial], month_id, purpose) < share[partial]
+    return keep
+
+
 def _closure(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
     """Destination of persons whose state is closed in regime ``r`` (-1 where it is open)."""
     moved = np.full(s.size, -1)
@@ -64,7 +73,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     sums land in the first)."""
     person_id, entry_month, cell, weight, state0, dur0, spell0 = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
-     rehab) = table
+     rehab, ration) = table
     n = person_id.shape[0]
     n_states = rules.shape[1]
     n_cells = p_exit.shape[3]
@@ -129,6 +138,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
             follow[partial] = u < Q[partial, K.Q_FOLLOWUP_SHARE]
         conv = np.where(dc < early, sched,
                         np.where(follow, np.where(dc < R[:, K.R_AKASSE_MONTHS], 2, 1), 0))
+        held = keep_share(conv == 1, ration[m, K.K_CONV][c], seed, pid, month_id, K.P_RATION_CONV)
+        count(K.A_CONV_RATIONED, m, (conv == 1) & ~held, s, c, w)
+        conv = np.where((conv == 1) & ~held, 0, conv)
         count(K.A_CONV_JOBCENTRE, m, conv == 1, s, c, w)
         count(K.A_CONV_AKASSE, m, conv == 2, s, c, w)
 
@@ -142,10 +154,16 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         if partial.any():
             u = uniform(seed, pid[partial], month_id, K.P_OFFER)
             due[partial] = u < Q[partial, K.Q_OFFER_SHARE]
-        ol = np.where(due, R[:, K.R_OFFER_LEN], ol)
+        is_edu = R[:, K.R_OFFER_IS_EDU] == 1
+        rf = np.where(is_edu, ration[m, K.K_OFFER_EDUCATION][c], ration[m, K.K_OFFER_GUIDANCE][c])
+        given = keep_share(due, rf, seed, pid, month_id, K.P_RATION_OFFER)
+        length = R[:, K.R_OFFER_LEN]
+        for sel, a in ((due & ~given & is_edu, K.A_EDUCATION_RATIONED),
+                       (due & ~given & ~is_edu, K.A_GUIDANCE_RATIONED)):
+            count(a, m, sel, s, c, w * length)
+        ol = np.where(due & given, length, ol)
         in_offer = ol > 0
         status = np.where(in_offer, 2, np.where((first >= 1) & (dc == first - 1), 1, 0))
-        is_edu = R[:, K.R_OFFER_IS_EDU] == 1
         count(K.A_OFFER_EDUCATION, m, in_offer & is_edu, s, c, w)
         count(K.A_OFFER_GUIDANCE, m, in_offer & ~is_edu, s, c, w)
         window = ~in_offer & (R[:, K.R_JOBEDU_FROM] <= dc) & (dc < R[:, K.R_JOBEDU_UNTIL])
@@ -153,6 +171,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         if window.any():
             u = uniform(seed, pid[window], month_id, K.P_JOBEDU)
             jobedu[window] = u < Q[window, K.Q_JOBEDU_UPTAKE]
+        taken = keep_share(jobedu, ration[m, K.K_JOBEDU][c], seed, pid, month_id, K.P_RATION_JOBEDU)
+        count(K.A_JOBEDU_RATIONED, m, jobedu & ~taken, s, c, w)
+        jobedu &= taken
         status = np.where(jobedu, 2, status)
         count(K.A_JOB_EDUCATION, m, jobedu, s, c, w)
 

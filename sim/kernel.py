@@ -57,6 +57,16 @@ P_CLOSURE_ENTRY = 5
 P_CERT = 6
 P_FOLLOWUP = 7
 P_OFFER = 8
+P_RATION_CONV = 9
+P_RATION_OFFER = 10
+P_RATION_JOBEDU = 11
+
+# kinds of rationable activity: ration[month, kind, cell] is the share delivered (1 = as due)
+K_CONV = 0               # conversations held by the jobcentre (jobcentre operations)
+K_OFFER_GUIDANCE = 1     # offers of guidance and upskilling
+K_OFFER_EDUCATION = 2    # offers of ordinary education (other effort)
+K_JOBEDU = 3             # job-oriented education (other effort)
+N_KINDS = 4
 
 # activity codes (order of sim.states.ACTIVITIES)
 A_CONV_JOBCENTRE = 0
@@ -70,7 +80,11 @@ A_REHAB = 7
 A_REASSESS = 8
 A_REVIEW = 9
 A_LIMIT = 10             # a time limit reached (counted, no cost): e.g. persons reaching week 22
-N_ACTIVITIES = 11
+A_CONV_RATIONED = 11     # due but not held for lack of budget (demand, no cost)
+A_GUIDANCE_RATIONED = 12 # offer months not given for lack of budget
+A_EDUCATION_RATIONED = 13
+A_JOBEDU_RATIONED = 14
+N_ACTIVITIES = 15
 
 #: offer status index in the hazard table: none, threat (month before an offer), lock-in
 N_COMBOS = 6
@@ -274,7 +288,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         ``(regime_of_month int32 (n_months,), rules int32 (R, S, C, N_RULES),
         conv_sched int8 (R, S, C, E), p_exit float64 (R, S, D, C, N_COMBOS),
         dest_cdf, limit_cdf, closure_cdf float64 (R, S, C, K), probs float64 (R, S, C, N_PROBS),
-        rehab_on_entry int8 (R, K))``.
+        rehab_on_entry int8 (R, K), ration float64 (n_months, N_KINDS, C))``: ``ration`` is the
+        share of due rationable activity delivered (all ones in the rule-driven mode).
     seed : int
         Seed of the counter-based random numbers.
     month0 : int
@@ -297,7 +312,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     """
     person_id, entry_month, cell, weight, state0, dur0, spell0 = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
-     rehab) = table
+     rehab, ration) = table
     n = person_id.shape[0]
     n_states = rules.shape[1]
     n_cells = p_exit.shape[3]
@@ -366,7 +381,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                     if share >= 1.0 or draw(key, month_id, P_FOLLOWUP) < share:
                         conv = 2 if due & B_AKASSE else 1
                 if conv == 1:
-                    activity[t, m, A_CONV_JOBCENTRE, s, c] += w
+                    rf = ration[m, K_CONV, c]
+                    if rf < 1.0 and draw(key, month_id, P_RATION_CONV) >= rf:
+                        conv = 0
+                        activity[t, m, A_CONV_RATIONED, s, c] += w
+                    else:
+                        activity[t, m, A_CONV_JOBCENTRE, s, c] += w
                 elif conv == 2:
                     activity[t, m, A_CONV_AKASSE, s, c] += w
 
@@ -379,6 +399,13 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         share = probs[r, s, c, Q_OFFER_SHARE]
                         if share >= 1.0 or draw(key, month_id, P_OFFER) < share:
                             ol = rules[r, s, c, R_OFFER_LEN]
+                    if ol > 0:
+                        edu = rules[r, s, c, R_OFFER_IS_EDU]
+                        rf = ration[m, K_OFFER_EDUCATION if edu == 1 else K_OFFER_GUIDANCE, c]
+                        if rf < 1.0 and draw(key, month_id, P_RATION_OFFER) >= rf:
+                            activity[t, m, A_EDUCATION_RATIONED if edu == 1 else A_GUIDANCE_RATIONED,
+                                     s, c] += w * ol
+                            ol = 0
                 status = 0
                 if ol > 0:
                     status = 2
@@ -391,8 +418,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         status = 1
                     if due & B_JOBEDU:
                         if draw(key, month_id, P_JOBEDU) < probs[r, s, c, Q_JOBEDU_UPTAKE]:
-                            status = 2
-                            activity[t, m, A_JOB_EDUCATION, s, c] += w
+                            rf = ration[m, K_JOBEDU, c]
+                            if rf < 1.0 and draw(key, month_id, P_RATION_JOBEDU) >= rf:
+                                activity[t, m, A_JOBEDU_RATIONED, s, c] += w
+                            else:
+                                status = 2
+                                activity[t, m, A_JOB_EDUCATION, s, c] += w
 
                 # documents and reviews
                 if ds == 0 and rules[r, s, c, R_INFO_FORM] == 1:

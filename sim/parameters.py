@@ -199,7 +199,8 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
     ft = _read(d / "fulltime_factors.csv")
     ft["fulltime_factor"] = _numeric(ft, "fulltime_factor", d / "fulltime_factors.csv", 0, 1)
     uc = _read(d / "unit_costs.csv")
-    _names(uc, "activity", tuple(a for a in ACTIVITIES if a != "time_limit") + ("case_month",),
+    _names(uc, "activity", tuple(a for a in ACTIVITIES if a != "time_limit" and "rationed" not in a)
+           + ("case_month",),
            d / "unit_costs.csv")
     _names(uc, "line", EFFORT_LINES + ("none",), d / "unit_costs.csv")
     uc["dkk_per_unit"] = _numeric(uc, "dkk_per_unit", d / "unit_costs.csv", 0, allow=("calibrated",))

@@ -87,10 +87,14 @@ class Tables:
     rehab_on_entry: np.ndarray  # int8 (R, K)
     used: set
 
-    def as_tuple(self, regime_of_month: np.ndarray) -> tuple:
+    def as_tuple(self, regime_of_month: np.ndarray, ration: np.ndarray | None = None) -> tuple:
+        """The kernel's ``table`` argument; ``ration`` (months, kinds, cells) defaults to ones."""
+        n_months = len(regime_of_month)
+        if ration is None:
+            ration = np.ones((n_months, K.N_KINDS, N_CELLS))
         return (np.ascontiguousarray(regime_of_month, dtype=np.int32), self.rules, self.conv_sched,
                 self.p_exit, self.dest_cdf, self.limit_cdf, self.closure_cdf, self.probs,
-                self.rehab_on_entry)
+                self.rehab_on_entry, np.ascontiguousarray(ration, dtype=np.float64))
 
 
 def _schedule(value) -> tuple[int, ...]:

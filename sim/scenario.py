@@ -43,6 +43,40 @@ class Change(_Strict):
     provision: str | None = Field(default=None, description="the reform provision it belongs to")
 
 
+EFFORT_MODES = ("rule_driven", "budget_constrained")
+PRIORITIES = ("proportional", "protect_far", "youth_offers_first")
+SAVING_LINES = ("jobcentre_operations", "guidance_upskilling", "other_effort")
+
+
+class Effort(_Strict):
+    mode: str = Field(default="rule_driven", description="rule_driven: the law sets activity; "
+                      "budget_constrained: a budget per line is fixed and activity is rationed")
+    priority: str = Field(default="proportional", description="who keeps activity when it is rationed")
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v):
+        if v not in EFFORT_MODES:
+            raise ValueError(f"'{v}' is not a mode{did_you_mean(v, EFFORT_MODES)}; allowed: {', '.join(EFFORT_MODES)}")
+        return v
+
+    @field_validator("priority")
+    @classmethod
+    def _priority(cls, v):
+        if v not in PRIORITIES:
+            raise ValueError(f"'{v}' is not a priority rule{did_you_mean(v, PRIORITIES)}; "
+                             f"allowed: {', '.join(PRIORITIES)}")
+        return v
+
+
+class Saving(_Strict):
+    start: str = Field(pattern=MONTH_PATTERN, description="first month of this saving level, YYYY-MM")
+    jobcentre_operations: float = Field(default=0.0, ge=0, description="bn DKK per year")
+    guidance_upskilling: float = Field(default=0.0, ge=0, description="bn DKK per year")
+    other_effort: float = Field(default=0.0, ge=0, description="bn DKK per year")
+    source: str = Field(min_length=1)
+
+
 class ScenarioFile(_Strict):
     description: str = Field(min_length=1)
     baseline: str | None = None
@@ -53,6 +87,17 @@ class ScenarioFile(_Strict):
                                       description="... all starting in this month, YYYY-MM")
     horizon: Horizon | None = None
     change: list[Change] = Field(default_factory=list)
+    effort: Effort | None = None
+    saving: list[Saving] | None = None
+
+    @field_validator("saving")
+    @classmethod
+    def _savings_in_order(cls, steps):
+        for i in range(1, len(steps or [])):
+            if steps[i].start <= steps[i - 1].start:
+                raise ValueError(f"saving[{i}] starts {steps[i].start}, not after saving[{i - 1}] "
+                                 f"({steps[i - 1].start}): schedules must be in date order")
+        return steps
 
     @field_validator("change")
     @classmethod
@@ -94,6 +139,17 @@ class Scenario:
     scheme: str = "current"
     provisions: list[str] = field(default_factory=list)          # in file order
     provision_of_change: list[str] = field(default_factory=list)  # one per change
+    effort_mode: str = "rule_driven"
+    priority: str = "proportional"
+    savings: list[tuple[int, dict, str]] = field(default_factory=list)  # (month, {line: bn/yr}, source)
+
+    def saving_levels(self) -> "np.ndarray":
+        """Saving in force by month and line (bn DKK per year): (n_months, 3 lines)."""
+        import numpy as np
+        out = np.zeros((self.n_months, len(SAVING_LINES)))
+        for month, levels, _ in self.savings:
+            out[max(month - self.start, 0):] = [levels[ln] for ln in SAVING_LINES]
+        return out
 
     @property
     def months(self) -> list[str]:
@@ -192,7 +248,7 @@ def _allowed_keys(loc) -> list[str]:
     for part in loc:
         if isinstance(part, int):
             continue
-        model = {"horizon": Horizon, "change": Change}.get(part, model)
+        model = {"horizon": Horizon, "change": Change, "effort": Effort, "saving": Saving}.get(part, model)
     return list(model.model_fields)
 
 
@@ -239,6 +295,7 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         changes = list(base.changes)
         provision_of_change = list(base.provision_of_change)
         scheme = base.scheme
+        effort_mode, priority, savings = base.effort_mode, base.priority, list(base.savings)
         if spec.horizon is not None:
             start, n_months = _horizon(path, spec.horizon)
     else:
@@ -246,6 +303,19 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
             raise InputError(f"{path}: a scenario without 'baseline' must set [horizon] start and end")
         start, n_months = _horizon(path, spec.horizon)
         files, changes, provision_of_change, scheme = [path], [], [], "current"
+        effort_mode, priority, savings = "rule_driven", "proportional", []
+    if spec.effort is not None:
+        effort_mode, priority = spec.effort.mode, spec.effort.priority
+    if spec.saving is not None:
+        savings = []
+        for i, step in enumerate(spec.saving):
+            when = month_number(step.start)
+            if not start <= when < start + n_months:
+                raise InputError(f"{path}: saving[{i}].start = '{step.start}' is outside the horizon "
+                                 f"{month_label(start)} to {month_label(start + n_months - 1)}")
+            savings.append((when, {ln: getattr(step, ln) for ln in SAVING_LINES}, step.source))
+    if savings and effort_mode != "budget_constrained":
+        raise InputError(f"{path}: [[saving]] needs [effort] mode = 'budget_constrained' (now '{effort_mode}')")
     if spec.scheme is not None:
         from .groups import SCHEMES
         if spec.scheme not in SCHEMES:
@@ -270,6 +340,12 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
                 provision_of_change.append(prov)
         if spec.scheme is None:
             scheme = content.scheme
+        if spec.effort is None:
+            effort_mode, priority = content.effort_mode, content.priority
+        if spec.saving is None and content.savings:
+            # the whole saving at once: the content's final level from content_start
+            last = content.savings[-1]
+            savings = [(when, dict(last[1]), f"{last[2]} (all from {spec.content_start})")]
 
     for i, ch in enumerate(spec.change):
         key = f"change[{i}]"
@@ -288,7 +364,8 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
     provisions = list(dict.fromkeys(provision_of_change))
     return Scenario(name=path.stem, description=spec.description.strip(), files=files,
                     start=start, n_months=n_months, changes=changes, data=data, scheme=scheme,
-                    provisions=provisions, provision_of_change=provision_of_change)
+                    provisions=provisions, provision_of_change=provision_of_change,
+                    effort_mode=effort_mode, priority=priority, savings=savings)
 
 
 def _rule_parts(name: str):

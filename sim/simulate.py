@@ -34,6 +34,7 @@ class Results:
     engine: str
     scale: float
     wall_s: float
+    population: Population | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -108,11 +109,14 @@ def build_population(scenario: Scenario, seed: int, scale: float, population_fil
 
 
 def run_engine(population: Population, tables: Tables, regime_of_month, seed: int, month0: int,
-               n_months: int, engine: str = "numba", n_threads: int | None = None):
-    """Call an engine on prepared arrays; returns (occupancy, activity, flow) in weight units."""
+               n_months: int, engine: str = "numba", n_threads: int | None = None, ration=None):
+    """Call an engine on prepared arrays; returns (occupancy, activity, flow) in weight units.
+
+    ``ration`` (months, kinds, cells): share of due rationable activity delivered (default all).
+    """
     if engine not in ENGINES:
         raise InputError(f"--engine {engine}: unknown engine; allowed: {', '.join(ENGINES)}")
-    table = tables.as_tuple(np.asarray(regime_of_month))
+    table = tables.as_tuple(np.asarray(regime_of_month), ration)
     if engine == "numba":
         import numba
 
@@ -131,7 +135,7 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
 
 def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numba", scale: float = 1.0,
              population: Population | None = None, population_file=None, data: Data | None = None,
-             n_threads: int | None = None) -> Results:
+             n_threads: int | None = None, ration: np.ndarray | None = None) -> Results:
     """Simulate one scenario.
 
     Parameters
@@ -142,6 +146,7 @@ def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numb
     scale : share of the population simulated (weights make up the rest)
     population : a population to reuse (a comparison passes the same one to both runs)
     population_file : a Parquet population (see ``sim.population.POPULATION_SCHEMA``)
+    ration : share of due rationable activity delivered, (months, kinds, cells); default all
     """
     t0 = time.perf_counter()
     if not isinstance(scenario, Scenario):
@@ -154,10 +159,10 @@ def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numb
     except ValueError as exc:
         raise InputError(f"{scenario.files[-1]}: {exc}") from None
     occ, act, flow = run_engine(population, tables, regime_of_month, seed, scenario.start,
-                                scenario.n_months, engine, n_threads)
+                                scenario.n_months, engine, n_threads, ration)
     return Results(scenario, _to_persons(occ), _to_persons(act), _to_persons(flow), tables,
                    np.asarray(regime_of_month), seed, engine, population.scale,
-                   time.perf_counter() - t0)
+                   time.perf_counter() - t0, population=population)
 
 
 __all__ = ["Results", "simulate", "build_population", "run_engine", "month_label"]

@@ -53,6 +53,10 @@ ACTIVITIES = (
     "reassessment",              # sick-benefit reassessment at week 22 (revurdering)
     "review",                    # periodic follow-up / reassessment of flex job, ledighedsydelse etc.
     "time_limit",                # a time limit reached (week 22, dagpenge exhaustion); no cost
+    "conversation_rationed",     # due conversations not held for lack of budget (demand; no cost)
+    "guidance_months_rationed",  # offer months of guidance not given for lack of budget
+    "education_months_rationed", # offer months of education not given for lack of budget
+    "job_education_rationed",    # job-oriented education months not given for lack of budget
 )
 ACT = {name: i for i, name in enumerate(ACTIVITIES)}
 N_ACTIVITIES = len(ACTIVITIES)

@@ -1,0 +1,127 @@
+"""The budget-constrained mode: savings by line and year, phase-in, rationing and its effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import kernel as K
+from sim.capacity import shares_for_cut, tiers
+from sim.compare import compare, summary
+from sim.scenario import load_scenario
+from sim.states import EFFORT_LINES, N_CELLS, SICK_STATES
+
+SCALE = 0.01
+
+
+@pytest.fixture(scope="module")
+def expert(data):
+    comp = compare("baseline", "expert_group", seed=2, scale=SCALE, data=data, breakdown=False)
+    return comp, summary(comp)
+
+
+@pytest.fixture(scope="module")
+def tight(tmp_path_factory, data):
+    """A saving with no rule change: the budget binds and activity is rationed."""
+    path = tmp_path_factory.mktemp("cap") / "cut.toml"
+    path.write_text('description = "a cut with no rule change"\nbaseline = "baseline"\n'
+                    '[effort]\nmode = "budget_constrained"\n'
+                    '[[saving]]\nstart = "2026-01"\njobcentre_operations = 1.0\nguidance_upskilling = 1.0\n'
+                    'source = "test"\n')
+    comp = compare("baseline", path, seed=3, scale=SCALE, data=data, breakdown=False)
+    return comp, summary(comp)
+
+
+def test_expert_group_savings_by_line(expert):
+    _, s = expert
+    lines = s["budget.savings_by_line_bn"]
+    for line, target in (("jobcentre_operations", 1.2), ("guidance_upskilling", 1.0), ("other_effort", 0.6)):
+        assert lines[line]["2030"] == pytest.approx(target, abs=0.05)
+    effort_2026 = sum(lines[ln]["2026"] for ln in EFFORT_LINES)
+    assert effort_2026 == pytest.approx(1.0, abs=0.05)
+    assert all(lines[ln]["2025"] == 0.0 for ln in lines)
+    # derived effects are the model's own figure (changed public transfers), not the assumed 0.2
+    assert lines["derived_effects"]["2030"] != pytest.approx(0.2, abs=1e-6)
+
+
+def test_kl_2030_nothing_before_2030(data):
+    comp = compare("baseline", "kl_2030", seed=2, scale=SCALE, data=data, breakdown=False)
+    s = summary(comp)
+    lines = s["budget.savings_by_line_bn"]
+    for year in ("2026", "2027", "2028", "2029"):
+        assert sum(lines[ln][year] for ln in EFFORT_LINES) == 0.0
+    for line, target in (("jobcentre_operations", 1.2), ("guidance_upskilling", 1.0), ("other_effort", 0.6)):
+        assert lines[line]["2030"] == pytest.approx(target, abs=0.05)
+
+
+def test_every_year_reported(expert):
+    comp, s = expert
+    years = [str(y) for y in comp.years]
+    for key in ("employment.fulltime_persons_delta", "public_finances.net_effect_bn", "budget.gap_bn"):
+        assert sorted(s[key]) == years
+    # the gap is the top-down effort saving less what the rule changes free
+    for y in years:
+        top = sum(s["budget.savings_by_line_bn"][ln][y] for ln in EFFORT_LINES)
+        assert s["budget.gap_bn"][y] == pytest.approx(top - s["budget.bottom_up_process_savings_bn"][y])
+
+
+def test_binding_budget_rations_and_meets_it(tight):
+    comp, s = tight
+    lines = s["budget.savings_by_line_bn"]
+    assert lines["jobcentre_operations"]["2028"] == pytest.approx(1.0, abs=0.05)
+    assert lines["guidance_upskilling"]["2028"] == pytest.approx(1.0, abs=0.05)
+    assert lines["other_effort"]["2028"] == pytest.approx(0.0, abs=0.05)
+    assert comp.budgeted.ration[comp.baseline.year_of_month >= 2026].min() < 1.0
+    assert (comp.budgeted.ration[comp.baseline.year_of_month < 2026] == 1.0).all()
+    assert sum(s["budget.rationed_by_group_bn"][g]["2028"] for g in s["budget.rationed_by_group_bn"]) > 0.5
+
+
+def test_cutting_activity_raises_durations_and_transfers(tight):
+    """Fewer conversations and offers (which raise exits in the behaviour model) mean longer spells,
+    more persons on benefit and higher transfers: the sign is right."""
+    comp, s = tight
+    later = comp.baseline.year_of_month >= 2027
+    persons = lambda r: r.occupancy[later].sum()   # noqa: E731
+    assert persons(comp.reform) > persons(comp.baseline)
+    assert s["budget.savings_by_line_bn"]["derived_effects"]["2028"] < 0      # transfers rise
+    assert s["employment.fulltime_persons_delta"]["2028"] < 0
+
+
+def test_lines_add_up(expert, tmp_path):
+    from sim.report import write_compare
+    comp, _ = expert
+    write_compare(comp, tmp_path, 0.0)
+    b = pd.read_csv(tmp_path / "budget.csv")
+    for (year, scen), g in b.groupby(["year", "scenario"]):
+        effort = g[g["line"].isin(EFFORT_LINES)]["dkk"].sum()
+        transfers = g[g["line"].str.startswith("transfers:")]["dkk"].sum()
+        other = g[~g["line"].isin(EFFORT_LINES) & ~g["line"].str.startswith("transfers:")]
+        assert set(other["line"]) <= {"derived_effects"}
+        assert effort + transfers == pytest.approx(g[g["line"] != "derived_effects"]["dkk"].sum())
+        by_payer = g[g["line"].str.startswith("transfers:")].groupby("payer")["dkk"].sum()
+        assert by_payer.sum() == pytest.approx(transfers)
+
+
+def test_priority_rules_cut_in_order():
+    demand = np.ones((K.N_KINDS, N_CELLS))
+    far = np.array([(c // 4) % 3 == 2 for c in range(N_CELLS)])
+    share = shares_for_cut(demand, cut=demand[:, ~far].sum() / 2, tier=tiers("protect_far"))
+    assert np.all(share[:, far] == 1.0) and np.allclose(share[:, ~far], 0.5)
+    share = shares_for_cut(demand, cut=demand.sum() / 4, tier=tiers("proportional"))
+    assert np.allclose(share, 0.75)
+    youth = np.array([c >= 12 for c in range(N_CELLS)])
+    share = shares_for_cut(demand, cut=1.0, tier=tiers("youth_offers_first"))
+    assert (share[K.K_CONV] == 1.0).all() and (share[:, ~youth] == 1.0).all()
+
+
+def test_saving_needs_budget_mode(tmp_path, data):
+    from sim.errors import InputError
+    path = tmp_path / "x.toml"
+    path.write_text('description = "x"\nbaseline = "baseline"\n[[saving]]\nstart = "2026-01"\n'
+                    'jobcentre_operations = 1.0\nsource = "s"\n')
+    with pytest.raises(InputError, match="budget_constrained"):
+        load_scenario(path, data)
+    path.write_text('description = "x"\nbaseline = "baseline"\n[effort]\nmode = "budget"\n')
+    with pytest.raises(InputError, match="budget_constrained"):
+        load_scenario(path, data)

@@ -117,6 +117,10 @@ def employment_and_finances(summary: dict, path: Path) -> None:
         a1.bar(emp.index, emp.values, color="tab:purple")
         a1.set_title("Employment, reform minus baseline")
         a1.set_ylabel("persons")
+        goal = summary.get("employment.labour_supply_goal_persons")
+        if goal:
+            a1.text(0.02, 0.95, f"government goal: +{goal:,.0f} persons toward 2030", transform=a1.transAxes,
+                    va="top", fontsize=8)
         a2.bar(net.index, net.values, color="tab:green")
         a2.set_title("Net effect on the public finances")
         a2.set_ylabel("bn DKK per year (positive = improves)")
@@ -127,12 +131,34 @@ def employment_and_finances(summary: dict, path: Path) -> None:
         _save(fig, path)
 
 
+def gap_chart(summary: dict, path: Path) -> None:
+    """Top-down effort saving against what the rule changes free, and where the rest is rationed."""
+    from .states import EFFORT_LINES
+    with plt.rc_context(STYLE):
+        lines = summary["budget.savings_by_line_bn"]
+        years = list(summary["budget.savings_bn"])
+        top = [sum(lines[ln][y] for ln in EFFORT_LINES) for y in years]
+        bottom = [summary["budget.bottom_up_process_savings_bn"][y] for y in years]
+        rationed = pd.DataFrame(summary["budget.rationed_by_group_bn"]).loc[years]
+        fig, ax = plt.subplots()
+        rationed.plot(kind="bar", stacked=True, ax=ax, width=0.7, alpha=0.8)
+        ax.plot(range(len(years)), top, "k-o", label="top-down effort saving")
+        ax.plot(range(len(years)), bottom, "k--s", label="freed by the rule changes (bottom-up)")
+        ax.set_title(f"The gap: saving against rule changes, {summary['reform.scenario']}")
+        ax.set_ylabel("bn DKK per year; bars: activity rationed away, by group")
+        ax.set_xlabel("year")
+        ax.legend(fontsize=8)
+        _save(fig, path)
+
+
 def compare_charts(comp, summary: dict, caseload: pd.DataFrame, folder: Path, lang: str = "en") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     savings_by_line(summary, folder / "savings_by_line.png")
-    last = str(comp.years[-1])
+    full = "2030" if 2030 in comp.years else str(comp.years[-1])     # the reforms' full effect
     if summary["budget.bottom_up_by_provision_bn"]:
-        provision_waterfall(summary, last, folder / "bottom_up_by_provision.png")
+        provision_waterfall(summary, full, folder / "bottom_up_by_provision.png")
     for scheme in dict.fromkeys(("current", comp.reform.scenario.scheme)):
         caseload_compare(caseload, scheme, folder / f"caseload_{scheme}.png")
     employment_and_finances(summary, folder / "employment_public_finances.png")
+    if "budget.rationed_by_group_bn" in summary:
+        gap_chart(summary, folder / "gap.png")

@@ -25,7 +25,20 @@ DERIVED = "derived_effects"
 JOB_RETENTION = "money.job_retention_per_month"
 EARNINGS = "money.earnings_per_fulltime_year_dkk"
 TAX_RATE = "money.effective_tax_rate"
-MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE)
+TAX_MUNICIPAL = "money.tax_municipal_share"
+GOAL = "money.labour_supply_goal_persons"
+EXPERT_DERIVED = "money.derived_effects_expert_group_bn"
+MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE, TAX_MUNICIPAL, GOAL, EXPERT_DERIVED)
+
+#: the five result targets (FACTS.md §5) and what the model has for each
+RESULT_TARGETS = {
+    "exits to education and employment": "measured: results.exits_to_job_delta, results.exits_to_education_delta",
+    "share in ordinary hours": "proxy: results.ordinary_job_share_of_job_exits (exits to ordinary jobs "
+                               "against ordinary jobs plus flex jobs); hours are not modelled",
+    "share on public support": "measured: results.persons_on_benefit_delta (persons in the modelled benefits)",
+    "citizen satisfaction": "not measured: the model has no satisfaction",
+    "company satisfaction": "not measured: the model has no companies",
+}
 
 
 @dataclass
@@ -204,7 +217,24 @@ def summary(comp: Comparison) -> dict:
         top_down = {y: sum(by_line[ln][y] for ln in EFFORT_LINES) for y in savings}
         out["budget.gap_bn"] = {y: top_down[y] - bottom_up[y] for y in savings}
         out.update(rationed_by_group(comp))
+    by_payer = {"state": {}, "municipality": {}}
+    b = comp.budget
+    for payer in by_payer:
+        d = b[(b["line"] == DERIVED) & (b["scenario"] == comp.reform.scenario.name) & (b["payer"] == payer)]
+        d = d.groupby("year")["dkk"].sum()
+        share = params[TAX_MUNICIPAL] if payer == "municipality" else 1 - params[TAX_MUNICIPAL]
+        for y in savings:
+            effort = sum(by_line[ln][y] for ln in EFFORT_LINES) if payer == "municipality" else 0.0
+            by_payer[payer][y] = effort - float(d.get(int(y), 0.0)) / 1e9 + tax[y] * share
+    out.update(result_measures(comp))
     out.update({
+        "budget.derived_effects_expert_group_bn": params[EXPERT_DERIVED],
+        "employment.labour_supply_goal_persons": params[GOAL],
+        "public_finances.net_effect_by_payer_bn": by_payer,
+        "public_finances.net_effect_by_budget_bn": {
+            "service_ceiling": {y: sum(by_line[ln][y] for ln in EFFORT_LINES) for y in savings},
+            "transfers": {y: by_line[DERIVED][y] for y in savings},
+            "tax": tax},
         "budget.savings_bn": savings,
         "budget.savings_by_line_bn": by_line,
         "budget.bottom_up_process_savings_bn": bottom_up,
@@ -252,3 +282,35 @@ def rationed_by_group(comp: Comparison) -> dict:
     years = res.year_of_month
     return {"budget.rationed_by_group_bn": {g: {str(y): float(v[years == y].sum() / 1e9)
                                                 for y in np.unique(years)} for g, v in out.items()}}
+
+
+def result_measures(comp: Comparison) -> dict:
+    """Result measures by year (reform minus baseline), and which result targets are not measured."""
+    from .states import DEST, STATE
+    years = comp.baseline.year_of_month
+    n = len(STATES)
+
+    def per_year(series, how="sum"):
+        return {str(y): float(getattr(series[years == y], how)()) for y in np.unique(years)}
+
+    def moves(res, dest):
+        return res.flow[:, :n, dest].sum(axis=1)
+
+    def ordinary_share(res):
+        job = moves(res, DEST["exit_job"])
+        flex = moves(res, STATE["flex_job"])
+        return job, job + flex
+    jb, tb = ordinary_share(comp.baseline)
+    jr, tr = ordinary_share(comp.reform)
+    share = {str(y): float(jr[years == y].sum() / max(tr[years == y].sum(), 1e-9)
+                           - jb[years == y].sum() / max(tb[years == y].sum(), 1e-9)) for y in np.unique(years)}
+    on_benefit = lambda r: r.occupancy.sum(axis=(1, 2, 3))   # noqa: E731
+    return {
+        "results.exits_to_job_delta": per_year(moves(comp.reform, DEST["exit_job"])
+                                               - moves(comp.baseline, DEST["exit_job"])),
+        "results.exits_to_education_delta": per_year(moves(comp.reform, DEST["exit_education"])
+                                                     - moves(comp.baseline, DEST["exit_education"])),
+        "results.persons_on_benefit_delta": per_year(on_benefit(comp.reform) - on_benefit(comp.baseline), "mean"),
+        "results.ordinary_job_share_of_job_exits_delta": share,
+        "results.targets": RESULT_TARGETS,
+    }

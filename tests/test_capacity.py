@@ -125,3 +125,25 @@ def test_saving_needs_budget_mode(tmp_path, data):
     path.write_text('description = "x"\nbaseline = "baseline"\n[effort]\nmode = "budget"\n')
     with pytest.raises(InputError, match="budget_constrained"):
         load_scenario(path, data)
+
+
+def test_public_finances_split_adds_up(expert):
+    _, s = expert
+    for y, net in s["public_finances.net_effect_bn"].items():
+        payers = s["public_finances.net_effect_by_payer_bn"]
+        assert payers["state"][y] + payers["municipality"][y] == pytest.approx(net, abs=1e-9)
+        parts = s["public_finances.net_effect_by_budget_bn"]
+        assert sum(parts[k][y] for k in ("service_ceiling", "transfers", "tax")) == pytest.approx(net, abs=1e-9)
+    assert s["employment.labour_supply_goal_persons"] == 45000
+    assert s["budget.derived_effects_expert_group_bn"] == 0.2
+
+
+def test_result_measures(expert):
+    comp, s = expert
+    assert set(s["results.targets"]) == {"exits to education and employment", "share in ordinary hours",
+                                         "share on public support", "citizen satisfaction", "company satisfaction"}
+    assert sum(1 for v in s["results.targets"].values() if v.startswith("not measured")) == 2
+    assert s["results.exits_to_job_delta"]["2025"] == 0.0
+    occ_delta = (comp.reform.occupancy - comp.baseline.occupancy).sum(axis=(1, 2, 3))
+    years = comp.baseline.year_of_month
+    assert s["results.persons_on_benefit_delta"]["2030"] == pytest.approx(occ_delta[years == 2030].mean())

@@ -1,4 +1,9 @@
-"""Charts in one readable style (matplotlib, written without a screen)."""
+"""Charts for consultation responses, in one readable style, in English or Danish.
+
+Every chart has a title, axis labels with units and a legend where there is more than one
+series, and is written as PNG and SVG. ``lang="da"`` gives Danish labels, Danish number format
+(decimal comma, thousands point, "mia. kr.") and Danish month names.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 STYLE = {
     "figure.figsize": (9, 5),
@@ -20,16 +27,101 @@ STYLE = {
     "font.size": 10,
     "axes.titlesize": 12,
     "legend.frameon": False,
+    "svg.fonttype": "none",
 }
+
+MONTHS_DA = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
+
+LABELS = {
+    "en": {
+        "caseload_title": "Caseload by target group ({scheme}), {scenario}",
+        "persons_k": "persons (thousands)", "month": "month", "year": "year",
+        "effort_title": "Employment effort by budget line, {scenario}",
+        "bn_year": "bn DKK per year", "line": "line",
+        "savings_title": "Savings by budget line, {scenario} against the baseline",
+        "bn_saving": "bn DKK per year (positive = saving)",
+        "waterfall_title": "Bottom-up process savings by provision, {year}, {scenario}", "total": "total",
+        "caseload_cmp_title": "Caseload by target group ({scheme}), {year}",
+        "persons_avg_k": "persons (thousands, average over the year)", "scenario": "scenario",
+        "employment_title": "Employment, reform minus baseline", "persons": "persons",
+        "net_title": "Net effect on the public finances", "bn_improve": "bn DKK per year (positive = improves)",
+        "goal": "government goal: +{goal} persons toward 2030",
+        "gap_title": "The gap: saving against rule changes, {scenario}",
+        "gap_y": "bn DKK per year; bars: activity rationed away, by group",
+        "top_down": "top-down effort saving", "bottom_up": "freed by the rule changes (bottom-up)",
+        "duration_title": "Sick-benefit spells by month of spell, {year}",
+        "duration_y": "persons on sick benefit (thousands, average per month)",
+        "duration_x": "month of the sick-benefit spell (0 = first month)",
+        "bands_title": "Uncertainty: 5th, 50th and 95th percentiles",
+    },
+    "da": {
+        "caseload_title": "Sagsmængde efter målgruppe ({scheme}), {scenario}",
+        "persons_k": "personer (tusinder)", "month": "måned", "year": "år",
+        "effort_title": "Beskæftigelsesindsatsen efter budgetlinje, {scenario}",
+        "bn_year": "mia. kr. pr. år", "line": "linje",
+        "savings_title": "Besparelser efter budgetlinje, {scenario} mod basis",
+        "bn_saving": "mia. kr. pr. år (positiv = besparelse)",
+        "waterfall_title": "Besparelser fra regelændringer efter element, {year}, {scenario}", "total": "i alt",
+        "caseload_cmp_title": "Sagsmængde efter målgruppe ({scheme}), {year}",
+        "persons_avg_k": "personer (tusinder, gennemsnit over året)", "scenario": "scenarie",
+        "employment_title": "Beskæftigelse, reform minus basis", "persons": "personer",
+        "net_title": "Nettoeffekt på de offentlige finanser", "bn_improve": "mia. kr. pr. år (positiv = forbedring)",
+        "goal": "regeringens mål: +{goal} personer frem mod 2030",
+        "gap_title": "Hullet: besparelse mod regelændringer, {scenario}",
+        "gap_y": "mia. kr. pr. år; søjler: indsats der rationeres væk, efter gruppe",
+        "top_down": "besparelse på indsatsen (top-down)", "bottom_up": "frigjort af regelændringer (bottom-up)",
+        "duration_title": "Sygedagpengeforløb efter forløbsmåned, {year}",
+        "duration_y": "personer på sygedagpenge (tusinder, gennemsnit pr. måned)",
+        "duration_x": "måned i sygedagpengeforløbet (0 = første måned)",
+        "bands_title": "Usikkerhed: 5., 50. og 95. percentil",
+    },
+}
+
+NAMES_DA = {
+    "jobcentre_operations": "drift af jobcentre", "guidance_upskilling": "øvrig vejledning og opkvalificering",
+    "other_effort": "anden indsats", "derived_effects": "afledte effekter",
+    "youth": "unge", "vulnerable_adults": "udsatte voksne", "insured_unemployed": "forsikrede ledige",
+    "sick": "syge", "other": "øvrige", "baseline": "basis", "expert_group": "ekspertgruppen",
+    "six_cities": "6-byerne", "kl_2030": "KL 2030", "djoef_now": "Djøf nu", "agreement_2025": "aftalen 2025",
+}
+SCHEMES_DA = {"current": "nuværende 13 målgrupper", "expert_group": "ekspertgruppens 5 målgrupper",
+              "six_cities": "6-byernes 5 målgrupper"}
+
+
+def label(key: str, lang: str, **kw) -> str:
+    if lang not in LABELS:
+        raise ValueError(f"language '{lang}': allowed en, da")
+    return LABELS[lang][key].format(**kw)
+
+
+def name(text: str, lang: str) -> str:
+    """A line, group or scheme name in the chart's language."""
+    return NAMES_DA.get(text, text) if lang == "da" else text.replace("_", " ")
+
+
+def scheme_name(scheme: str, lang: str) -> str:
+    return SCHEMES_DA.get(scheme, scheme) if lang == "da" else f"{scheme.replace('_', ' ')} scheme"
+
+
+def number(x: float, lang: str, decimals: int = 1) -> str:
+    """A number in the language's format: 1,234.5 (en) or 1.234,5 (da)."""
+    text = f"{x:,.{decimals}f}"
+    return text.replace(",", "§").replace(".", ",").replace("§", ".") if lang == "da" else text
+
+
+def _axis_format(ax, lang: str, axis: str = "y", decimals: int = 1) -> None:
+    fmt = FuncFormatter(lambda v, _pos: number(v, lang, decimals))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
 def _save(fig, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
+    fig.savefig(Path(path).with_suffix(".svg"))
     plt.close(fig)
 
 
-def caseload_chart(caseload: pd.DataFrame, path: Path, scheme: str = "current") -> None:
+def caseload_chart(caseload: pd.DataFrame, path: Path, scheme: str = "current", lang: str = "en") -> None:
     """Stacked caseload by target group over the horizon (persons)."""
     with plt.rc_context(STYLE):
         df = caseload[caseload["scheme"] == scheme].pivot_table(index="month", columns="group",
@@ -39,99 +131,115 @@ def caseload_chart(caseload: pd.DataFrame, path: Path, scheme: str = "current") 
         x = pd.PeriodIndex(df.index, freq="M").to_timestamp()
         ax.stackplot(x, (df / 1000).T.values, labels=df.columns, alpha=0.9,
                      colors=plt.cm.tab20.colors[:len(df.columns)])
-        ax.set_title(f"Caseload by target group ({scheme} scheme), {caseload['scenario'].iloc[0]}")
-        ax.set_ylabel("persons (thousands)")
-        ax.set_xlabel("month")
+        if lang == "da":
+            ax.xaxis.set_major_formatter(FuncFormatter(
+                lambda v, _p: (lambda d: f"{MONTHS_DA[d.month - 1]} {d.year}")(matplotlib.dates.num2date(v))))
+        ax.set_title(label("caseload_title", lang, scheme=scheme_name(scheme, lang),
+                           scenario=name(caseload["scenario"].iloc[0], lang)))
+        ax.set_ylabel(label("persons_k", lang))
+        ax.set_xlabel(label("month", lang))
+        _axis_format(ax, lang, decimals=0)
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
         _save(fig, path)
 
 
-def budget_by_line(budget: pd.DataFrame, path: Path) -> None:
+def budget_by_line(budget: pd.DataFrame, path: Path, lang: str = "en") -> None:
     """Effort spending by line and year (bn DKK)."""
     with plt.rc_context(STYLE):
-        eff = budget[~budget["line"].str.startswith("transfers:")]
+        eff = budget[~budget["line"].str.startswith("transfers:") & (budget["line"] != "derived_effects")]
         df = eff.pivot_table(index="year", columns="line", values="dkk", aggfunc="sum") / 1e9
+        df.columns = [name(c, lang) for c in df.columns]
         fig, ax = plt.subplots()
         df.plot(kind="bar", stacked=True, ax=ax, width=0.8)
-        ax.set_title(f"Employment effort by budget line, {budget['scenario'].iloc[0]}")
-        ax.set_ylabel("bn DKK per year")
-        ax.set_xlabel("year")
-        ax.legend(title="line")
+        ax.set_title(label("effort_title", lang, scenario=name(budget["scenario"].iloc[0], lang)))
+        ax.set_ylabel(label("bn_year", lang))
+        ax.set_xlabel(label("year", lang))
+        _axis_format(ax, lang)
+        ax.legend(title=label("line", lang))
         _save(fig, path)
 
 
-def savings_by_line(summary: dict, path: Path) -> None:
+def savings_by_line(summary: dict, path: Path, lang: str = "en") -> None:
     """Savings by budget line and year against the reform (bn DKK; positive = spends less)."""
     with plt.rc_context(STYLE):
         df = pd.DataFrame(summary["budget.savings_by_line_bn"])
         df.index = df.index.astype(int)
+        df.columns = [name(c, lang) for c in df.columns]
         fig, ax = plt.subplots()
         df.plot(kind="bar", stacked=True, ax=ax, width=0.8)
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_title(f"Savings by budget line, {summary['reform.scenario']} against the baseline")
-        ax.set_ylabel("bn DKK per year (positive = saving)")
-        ax.set_xlabel("year")
-        ax.legend(title="line")
+        ax.set_title(label("savings_title", lang, scenario=summary["reform.scenario"]))
+        ax.set_ylabel(label("bn_saving", lang))
+        ax.set_xlabel(label("year", lang))
+        _axis_format(ax, lang)
+        ax.legend(title=label("line", lang))
         _save(fig, path)
 
 
-def provision_waterfall(summary: dict, year: str, path: Path) -> None:
+def provision_waterfall(summary: dict, year: str, path: Path, lang: str = "en") -> None:
     """Bottom-up process savings in one year, provision by provision (bn DKK)."""
     parts = {k: v[year] for k, v in summary["budget.bottom_up_by_provision_bn"].items()}
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(9, 0.45 * max(len(parts), 4) + 1.5))
         left = 0.0
-        for i, (name, value) in enumerate(parts.items()):
-            ax.barh(i, value, left=left, color="tab:green" if value >= 0 else "tab:red")
+        for i, (prov, value) in enumerate(parts.items()):
+            ax.barh(i, value, left=left, color="tab:green" if value >= 0 else "tab:red",
+                    label="_nolegend_")
             left += value
         ax.barh(len(parts), left, color="tab:blue")
-        ax.set_yticks(range(len(parts) + 1), list(parts) + ["total"])
+        ax.set_yticks(range(len(parts) + 1), [p.replace("_", " ") for p in parts] + [label("total", lang)])
         ax.invert_yaxis()
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_title(f"Bottom-up process savings by provision, {year}, {summary['reform.scenario']}")
-        ax.set_xlabel("bn DKK per year (positive = saving)")
+        ax.set_title(label("waterfall_title", lang, year=year, scenario=summary["reform.scenario"]))
+        ax.set_xlabel(label("bn_saving", lang))
+        _axis_format(ax, lang, axis="x")
         _save(fig, path)
 
 
-def caseload_compare(caseload: pd.DataFrame, scheme: str, path: Path) -> None:
+def caseload_compare(caseload: pd.DataFrame, scheme: str, path: Path, lang: str = "en") -> None:
     """Average caseload by group in the last year: baseline beside reform (thousands of persons)."""
     with plt.rc_context(STYLE):
         df = caseload[caseload["scheme"] == scheme]
         last = df["month"].str[:4].max()
         df = df[df["month"].str[:4] == last].groupby(["group", "scenario"])["persons"].mean().unstack()
+        df.columns = [name(c, lang) for c in df.columns]
         fig, ax = plt.subplots()
         (df / 1000).plot(kind="barh", ax=ax)
-        ax.set_title(f"Caseload by target group ({scheme} scheme), {last}")
-        ax.set_xlabel("persons (thousands, average over the year)")
+        ax.set_title(label("caseload_cmp_title", lang, scheme=scheme_name(scheme, lang), year=last))
+        ax.set_xlabel(label("persons_avg_k", lang))
         ax.set_ylabel("")
-        ax.legend(title="scenario")
+        _axis_format(ax, lang, axis="x", decimals=0)
+        ax.legend(title=label("scenario", lang))
         _save(fig, path)
 
 
-def employment_and_finances(summary: dict, path: Path) -> None:
+def employment_and_finances(summary: dict, path: Path, lang: str = "en") -> None:
     """Employment effect (persons) and net effect on the public finances (bn DKK) by year."""
     with plt.rc_context(STYLE):
         emp = pd.Series(summary["employment.fulltime_persons_delta"])
         net = pd.Series(summary["public_finances.net_effect_bn"])
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
-        a1.bar(emp.index, emp.values, color="tab:purple")
-        a1.set_title("Employment, reform minus baseline")
-        a1.set_ylabel("persons")
+        a1.bar(emp.index, emp.values, color="tab:purple", label=label("employment_title", lang))
+        a1.set_title(label("employment_title", lang))
+        a1.set_ylabel(label("persons", lang))
         goal = summary.get("employment.labour_supply_goal_persons")
         if goal:
-            a1.text(0.02, 0.95, f"government goal: +{goal:,.0f} persons toward 2030", transform=a1.transAxes,
+            a1.text(0.02, 0.95, label("goal", lang, goal=number(goal, lang, 0)), transform=a1.transAxes,
                     va="top", fontsize=8)
-        a2.bar(net.index, net.values, color="tab:green")
-        a2.set_title("Net effect on the public finances")
-        a2.set_ylabel("bn DKK per year (positive = improves)")
+        a2.bar(net.index, net.values, color="tab:green", label=label("net_title", lang))
+        a2.set_title(label("net_title", lang))
+        a2.set_ylabel(label("bn_improve", lang))
+        _axis_format(a1, lang, decimals=0)
+        _axis_format(a2, lang)
         for a in (a1, a2):
             a.axhline(0, color="black", lw=0.8)
-            a.set_xlabel("year")
+            a.set_xlabel(label("year", lang))
             a.tick_params(axis="x", rotation=45)
+            a.legend(loc="lower left", fontsize=8)
         _save(fig, path)
 
 
-def gap_chart(summary: dict, path: Path) -> None:
+def gap_chart(summary: dict, path: Path, lang: str = "en") -> None:
     """Top-down effort saving against what the rule changes free, and where the rest is rationed."""
     from .states import EFFORT_LINES
     with plt.rc_context(STYLE):
@@ -140,25 +248,58 @@ def gap_chart(summary: dict, path: Path) -> None:
         top = [sum(lines[ln][y] for ln in EFFORT_LINES) for y in years]
         bottom = [summary["budget.bottom_up_process_savings_bn"][y] for y in years]
         rationed = pd.DataFrame(summary["budget.rationed_by_group_bn"]).loc[years]
+        rationed.columns = [name(c, lang) for c in rationed.columns]
         fig, ax = plt.subplots()
         rationed.plot(kind="bar", stacked=True, ax=ax, width=0.7, alpha=0.8)
-        ax.plot(range(len(years)), top, "k-o", label="top-down effort saving")
-        ax.plot(range(len(years)), bottom, "k--s", label="freed by the rule changes (bottom-up)")
-        ax.set_title(f"The gap: saving against rule changes, {summary['reform.scenario']}")
-        ax.set_ylabel("bn DKK per year; bars: activity rationed away, by group")
-        ax.set_xlabel("year")
+        ax.plot(range(len(years)), top, "k-o", label=label("top_down", lang))
+        ax.plot(range(len(years)), bottom, "k--s", label=label("bottom_up", lang))
+        ax.set_title(label("gap_title", lang, scenario=summary["reform.scenario"]))
+        ax.set_ylabel(label("gap_y", lang))
+        ax.set_xlabel(label("year", lang))
+        _axis_format(ax, lang)
         ax.legend(fontsize=8)
         _save(fig, path)
 
 
-def compare_charts(comp, summary: dict, caseload: pd.DataFrame, folder: Path, lang: str = "en") -> None:
+def sick_duration(profiles: dict[str, np.ndarray], year: int, path: Path, lang: str = "en") -> None:
+    """Persons on sick benefit by month of spell: baseline beside reform (thousands)."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots()
+        for scen, prof in profiles.items():
+            ax.plot(np.arange(len(prof)), prof / 1000, marker="o", ms=3, label=name(scen, lang))
+        ax.set_title(label("duration_title", lang, year=year))
+        ax.set_ylabel(label("duration_y", lang))
+        ax.set_xlabel(label("duration_x", lang))
+        _axis_format(ax, lang)
+        ax.legend(title=label("scenario", lang))
+        _save(fig, path)
+
+
+def compare_charts(comp, summary: dict, caseload: pd.DataFrame, folder: Path, lang: str = "en") -> list[Path]:
+    """All the comparison's charts; returns their PNG paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    savings_by_line(summary, folder / "savings_by_line.png")
+    out = []
+
+    def draw(fn, file, *args):
+        fn(*args, folder / file, lang)
+        out.append(folder / file)
+    draw(savings_by_line, "savings_by_line.png", summary)
     full = "2030" if 2030 in comp.years else str(comp.years[-1])     # the reforms' full effect
     if summary["budget.bottom_up_by_provision_bn"]:
-        provision_waterfall(summary, full, folder / "bottom_up_by_provision.png")
+        provision_waterfall(summary, full, folder / "bottom_up_by_provision.png", lang)
+        out.append(folder / "bottom_up_by_provision.png")
     for scheme in dict.fromkeys(("current", comp.reform.scenario.scheme)):
-        caseload_compare(caseload, scheme, folder / f"caseload_{scheme}.png")
-    employment_and_finances(summary, folder / "employment_public_finances.png")
+        caseload_compare(caseload, scheme, folder / f"caseload_{scheme}.png", lang)
+        out.append(folder / f"caseload_{scheme}.png")
+    draw(employment_and_finances, "employment_public_finances.png", summary)
     if "budget.rationed_by_group_bn" in summary:
-        gap_chart(summary, folder / "gap.png")
+        draw(gap_chart, "gap.png", summary)
+    year = int(full)
+    profiles = {comp.baseline.scenario.name: comp.baseline.sick_duration_profile(year),
+                comp.reform.scenario.name: comp.reform.sick_duration_profile(year)}
+    sick_duration(profiles, year, folder / "sick_duration.png", lang)
+    out.append(folder / "sick_duration.png")
+    caseload_chart(caseload[caseload["scenario"] == comp.reform.scenario.name], folder / "caseload_over_time.png",
+                   comp.reform.scenario.scheme, lang)
+    out.append(folder / "caseload_over_time.png")
+    return out

@@ -83,6 +83,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     occ = np.zeros((n_months, n_states, n_cells, n_bands), np.int64)
     act = np.zeros((n_months, K.N_ACTIVITIES, n_states, n_cells), np.int64)
     flow = np.zeros((n_months, n_states + 2, n_dest), np.int64)
+    spell = np.zeros((n_months, K.N_SPELL_MONTHS), np.int64)
 
     state = np.full(n, -1, np.int64)
     dur = np.zeros(n, np.int64)
@@ -191,6 +192,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
         band = payer_band(ds, c & 1, R[:, K.R_EMPLOYER_MONTHS])
         _add(occ, (np.full(i.size, m), s, c, band), w)
+        prof = R[:, K.R_SPELL_PROFILE] == 1
+        _add(spell, (np.full(prof.sum(), m), np.minimum(ds[prof], K.N_SPELL_MONTHS - 1)), w[prof])
 
         # transitions
         limit = R[:, K.R_LIMIT]
@@ -248,7 +251,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         active = i[state[i] >= 0]
 
     out = []
-    for a in (occ, act, flow):
+    for a in (occ, act, flow, spell):
         full = np.zeros((n_chunks,) + a.shape, np.int64)
         full[0] = a
         out.append(full)

@@ -38,7 +38,10 @@ R_EMPLOYER_MONTHS = 14   # months of the employer period for the sick from a job
 R_RESTART_CONTACT = 15   # 1: entering this state restarts the contact process
 R_CLOSED = 16            # 1: the state is abolished: persons are moved by the closure table
 R_AKASSE_MONTHS = 17     # contact months in which the a-kasse holds the conversations
-N_RULES = 18
+R_SPELL_PROFILE = 18     # 1: count this state's persons by month of spell (the sick states)
+N_RULES = 19
+#: months of spell distinguished in the spell profile (the last means "this or longer")
+N_SPELL_MONTHS = 25
 
 # columns of the probability table probs[regime, state, cell, column]
 Q_JOBEDU_UPTAKE = 0      # monthly take-up of the job-oriented education right
@@ -309,6 +312,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         Weighted moves from state to destination; row S: new spells, row S + 1: persons
         entering the simulation part-way through a spell (the initial stock). A person moved
         out of an abolished state at the end of month m is counted in month m.
+    spell : int64 (n_chunks, n_months, N_SPELL_MONTHS)
+        Weighted persons in the sick states by month of their spell.
     """
     person_id, entry_month, cell, weight, state0, dur0, spell0 = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
@@ -322,6 +327,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     occupancy = np.zeros((n_chunks, n_months, n_states, n_cells, n_bands), np.int64)
     activity = np.zeros((n_chunks, n_months, N_ACTIVITIES, n_states, n_cells), np.int64)
     flow = np.zeros((n_chunks, n_months, n_states + 2, n_dest), np.int64)
+    spell = np.zeros((n_chunks, n_months, N_SPELL_MONTHS), np.int64)
 
     state = np.empty(n, np.int8)
     dur = np.empty(n, np.int16)
@@ -437,6 +443,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
                 band = payer_band(ds, c & 1, rules[r, s, c, R_EMPLOYER_MONTHS])
                 occupancy[t, m, s, c, band] += w
+                if rules[r, s, c, R_SPELL_PROFILE] == 1:
+                    spell[t, m, ds if ds < N_SPELL_MONTHS else N_SPELL_MONTHS - 1] += w
 
                 # transition: a time limit, else the monthly exit hazard
                 dest = -1
@@ -499,4 +507,4 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
             pos += kept[t]
         n_active = pos
 
-    return occupancy, activity, flow
+    return occupancy, activity, flow, spell

@@ -120,7 +120,7 @@ def _jsonable(x):
     raise TypeError(type(x))
 
 
-def write_run(results, out: Path, wall_s: float) -> dict:
+def write_run(results, out: Path, wall_s: float, lang: str = "en") -> dict:
     """Write the outputs of ``reformsim run``: summary, budget, caseload, calibration, charts."""
     data = results.scenario.data
     budget = money.budget_table(results, data)
@@ -131,9 +131,11 @@ def write_run(results, out: Path, wall_s: float) -> dict:
     caseload.to_parquet(out / "caseload.parquet", index=False)
     results.flows_table().to_parquet(out / "flows.parquet", index=False)
     calibration_report(results, data, summary).to_csv(out / "calibration.csv", index=False)
-    from .charts import budget_by_line, caseload_chart
-    caseload_chart(caseload, out / "charts" / "caseload_by_group.png")
-    budget_by_line(budget, out / "charts" / "budget_by_line.png")
+    from .charts import budget_by_line, caseload_chart, sick_duration
+    caseload_chart(caseload, out / "charts" / "caseload_by_group.png", lang=lang)
+    budget_by_line(budget, out / "charts" / "budget_by_line.png", lang=lang)
+    sick_duration({results.scenario.name: results.sick_duration_profile(results.base_year)},
+                  results.base_year, out / "charts" / "sick_duration.png", lang)
     write_json(out / "manifest.json", manifest([results], wall_s))
     return summary
 
@@ -155,7 +157,10 @@ def write_compare(comp, out: Path, wall_s: float, lang: str = "en") -> dict:
     flows.to_parquet(out / "flows.parquet", index=False)
     from . import charts
     charts.compare_charts(comp, summary, caseload, out / "charts", lang)
-    write_excel(out / "report.xlsx", summary, comp.budget, caseload, comp.baseline.scenario.data)
+    calibration = calibration_report(comp.baseline, comp.baseline.scenario.data, summary)
+    calibration.to_csv(out / "calibration.csv", index=False)
+    write_excel(out / "report.xlsx", summary, comp.budget, caseload,
+                [comp.baseline.scenario, comp.reform.scenario], calibration)
     write_json(out / "manifest.json", manifest([comp.baseline, comp.reform], wall_s,
                                                {"provisions": [p for p, _ in comp.steps]}))
     return summary
@@ -176,20 +181,50 @@ def flat_summary(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", "item", "value"])
 
 
-def write_excel(path: Path, summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, data) -> None:
-    """report.xlsx with the sheets summary, budget, caseload, assumptions."""
-    assumptions = pd.DataFrame({"parameter": list(data.params),
-                                "value": [str(v) for v in data.params.values()],
-                                "unit": [data.units[k] for k in data.params],
-                                "source": [data.sources[k] for k in data.params]})
-    yearly = caseload.assign(year=caseload["month"].str[:4]).groupby(
+def assumptions_table(scenarios) -> pd.DataFrame:
+    """Every parameter in force: the defaults of data/ and each scenario's dated changes."""
+    data = scenarios[0].data
+    rows = [("default", k, str(v), "", data.units[k], data.sources[k]) for k, v in data.params.items()]
+    seen = set()
+    for sc in scenarios:
+        for (month, param, value, source), prov in zip(sc.changes, sc.provision_of_change):
+            key = (sc.name, month, param)
+            if key in seen:
+                continue
+            seen.add(key)
+            unit = data.units.get(param, "")
+            rows.append((sc.name, param, str(value), f"{2000 + month // 12}-{month % 12 + 1:02d} ({prov})",
+                         unit, source))
+    return pd.DataFrame(rows, columns=["scenario", "parameter", "value", "from month (provision)", "unit",
+                                       "source"])
+
+
+def write_excel(path: Path, summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, scenarios,
+                calibration: pd.DataFrame | None = None) -> None:
+    """report.xlsx with the sheets summary, budget, caseload, assumptions and calibration."""
+    from openpyxl.styles import Font
+    yearly = caseload.assign(year=caseload["month"].str[:4].astype(int)).groupby(
         ["year", "scenario", "scheme", "group"], as_index=False)["persons"].mean()
+    sheets = {
+        "summary": flat_summary(summary),
+        "budget": budget.assign(bn_dkk=budget["dkk"] / 1e9),
+        "caseload": yearly.rename(columns={"persons": "persons (average over the year)"}),
+        "assumptions": assumptions_table(scenarios),
+        "calibration": calibration if calibration is not None else pd.DataFrame(),
+    }
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        flat_summary(summary).to_excel(xl, sheet_name="summary", index=False)
-        budget.to_excel(xl, sheet_name="budget", index=False)
-        yearly.to_excel(xl, sheet_name="caseload", index=False)
-        assumptions.to_excel(xl, sheet_name="assumptions", index=False)
+        for name_, frame in sheets.items():
+            frame.to_excel(xl, sheet_name=name_, index=False)
         for ws in xl.book.worksheets:
+            ws.freeze_panes = "A2"
+            for cell in ws[1]:
+                cell.font = Font(bold=True)
             for col in ws.columns:
+                header = str(col[0].value or "")
                 width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:200])
                 ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)
+                fmt = ("#,##0" if header in ("dkk", "persons (average over the year)")
+                       else "0.000" if header in ("bn_dkk", "deviation") else None)
+                if fmt:
+                    for c in col[1:]:
+                        c.number_format = fmt

@@ -151,6 +151,7 @@ def _time_limits(p: ParamReader, rules: np.ndarray) -> None:
     rules[sick, :, K.R_REASSESS_AT_LIMIT] = int(p.get("rules.sick.reassessment_activity"))
     for s in (sick, ext, STATE["sick_reduced"]):
         rules[s, :, K.R_EMPLOYER_MONTHS] = employer
+        rules[s, :, K.R_SPELL_PROFILE] = 1
     rules[ext, :, K.R_LIMIT] = extension
     rules[dp, :, K.R_LIMIT] = int(p.get("rules.dagpenge.entitlement_months"))
 

@@ -35,6 +35,7 @@ class Results:
     scale: float
     wall_s: float
     population: Population | None = None
+    spell: np.ndarray | None = None  # (M, N_SPELL_MONTHS) persons in the sick states by month of spell
     extra: dict = field(default_factory=dict)
 
     @property
@@ -67,6 +68,10 @@ class Results:
             first = idx[0]
             out[int(y)] = float(stock[first] - entries[first] + entries[idx].sum())
         return out
+
+    def sick_duration_profile(self, year: int) -> np.ndarray:
+        """Average persons per month on sick benefit in ``year`` by month of spell (last = longer)."""
+        return self.spell[self.year_of_month == year].mean(axis=0)
 
     def sick_reaching_week22_per_year(self) -> dict[int, float]:
         return self.by_year(self.activity[:, ACTIVITIES.index("time_limit"), STATE["sick"]].sum(axis=1))
@@ -158,11 +163,11 @@ def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numb
         tables = build_tables(regimes)
     except ValueError as exc:
         raise InputError(f"{scenario.files[-1]}: {exc}") from None
-    occ, act, flow = run_engine(population, tables, regime_of_month, seed, scenario.start,
-                                scenario.n_months, engine, n_threads, ration)
+    occ, act, flow, spell = run_engine(population, tables, regime_of_month, seed, scenario.start,
+                                       scenario.n_months, engine, n_threads, ration)
     return Results(scenario, _to_persons(occ), _to_persons(act), _to_persons(flow), tables,
                    np.asarray(regime_of_month), seed, engine, population.scale,
-                   time.perf_counter() - t0, population=population)
+                   time.perf_counter() - t0, population=population, spell=_to_persons(spell))
 
 
 __all__ = ["Results", "simulate", "build_population", "run_engine", "month_label"]

@@ -17,6 +17,7 @@ def test_numba_equals_numpy(short_scenario, seed):
     np.testing.assert_array_equal(a.occupancy, b.occupancy)
     np.testing.assert_array_equal(a.activity, b.activity)
     np.testing.assert_array_equal(a.flow, b.flow)
+    np.testing.assert_array_equal(a.spell, b.spell)
 
 
 def test_engines_agree_on_tiny_populations(short_scenario):
@@ -39,6 +40,7 @@ def test_one_and_two_threads_identical(short_scenario, small_population):
     np.testing.assert_array_equal(a.occupancy, b.occupancy)
     np.testing.assert_array_equal(a.activity, b.activity)
     np.testing.assert_array_equal(a.flow, b.flow)
+    np.testing.assert_array_equal(a.spell, b.spell)
 
 
 def test_chunking_does_not_matter(short_scenario, small_population):
@@ -89,6 +91,7 @@ def test_engines_agree_under_rationing(short_scenario):
     np.testing.assert_array_equal(a.occupancy, b.occupancy)
     np.testing.assert_array_equal(a.activity, b.activity)
     np.testing.assert_array_equal(a.flow, b.flow)
+    np.testing.assert_array_equal(a.spell, b.spell)
     full = simulate(short_scenario, seed=8, population=pop)
     rationed = a.activity[:, kernel.A_CONV_RATIONED].sum()
     assert rationed > 0

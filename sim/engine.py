@@ -58,6 +58,18 @@ def keep_share(due: np.ndarray, share: np.ndarray, seed, pid, month_id, purpose)
     return keep
 
 
+def _offer_left_at_entry(R: np.ndarray, dc: np.ndarray) -> np.ndarray:
+    """Months left of an offer begun before entering the simulation part-way through a spell."""
+    first, rep, length = R[:, K.R_OFFER_FIRST], R[:, K.R_OFFER_EVERY], R[:, K.R_OFFER_LEN]
+    out = np.zeros(dc.size, np.int64)
+    for k in range(1, int(length.max(initial=1))):
+        d = dc - k
+        began = ((out == 0) & (k < length) & (d >= 0) & (first >= 0)
+                 & ((d == first) | ((d > first) & (rep > 0) & ((d - first) % np.maximum(rep, 1) == 0))))
+        out = np.where(began, length - k, out)
+    return out
+
+
 def _closure(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
     """Destination of persons whose state is closed in regime ``r`` (-1 where it is open)."""
     moved = np.full(s.size, -1)
@@ -114,10 +126,11 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         stays = s0 < n_states
         new, s0 = new[stays], s0[stays]
         state[new] = s0
-        dur[new] = dur0[new]
-        dcon[new] = dur0[new]
+        was_moved = moved[stays] >= 0
+        dur[new] = np.where(was_moved, 0, dur0[new])
+        dcon[new] = np.where(was_moved, 0, dur0[new])
         dspell[new] = spell0[new]
-        offer_left[new] = 0
+        offer_left[new] = _offer_left_at_entry(rules[r][s0, cell_all[new]], dcon[new])
         active = np.concatenate([active, new])
 
         i = active

@@ -257,6 +257,19 @@ def due_bits(rules, conv_sched, r, s, c, dc):
 
 
 @njit(cache=True)
+def offer_left_at_entry(rules, conv_sched, r, s, c, dc):
+    """Months left (this one included) of an offer that began before a person already ``dc``
+    months into the contact process enters the simulation (the initial stock), else 0."""
+    length = rules[r, s, c, R_OFFER_LEN]
+    for k in range(1, length):
+        if dc - k < 0:
+            break
+        if due_bits(rules, conv_sched, r, s, c, dc - k) & (B_OFFER_FIRST | B_OFFER_REPEAT):
+            return length - k
+    return 0
+
+
+@njit(cache=True)
 def build_schedule(rules, conv_sched):
     """The table of ``due_bits`` for contact months below N_SCHEDULE: (R, S, C, N_SCHEDULE)."""
     n_reg, n_states, n_cells = rules.shape[0], rules.shape[1], rules.shape[2]
@@ -355,10 +368,10 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
             if s0 >= n_states:
                 continue
             state[i] = s0
-            dur[i] = dur0[i]
-            dcon[i] = dur0[i]
+            dur[i] = 0 if moved >= 0 else dur0[i]
+            dcon[i] = 0 if moved >= 0 else dur0[i]
             dspell[i] = spell0[i]
-            offer_left[i] = 0
+            offer_left[i] = offer_left_at_entry(rules, conv_sched, r, s0, cell[i], dcon[i]) if dcon[i] > 0 else 0
             active[n_active] = i
             n_active += 1
 

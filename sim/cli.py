@@ -1,4 +1,4 @@
-"""The command line: ``reformsim run | calibrate | scenarios``.
+"""The command line: ``reformsim run | compare | sweep | calibrate | scenarios``.
 
 Bad input of any kind exits with status 2 and one message on stderr naming the file, the key and
 what is allowed.
@@ -72,7 +72,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", action="store_true",
                    help="solve inflows and unit costs again and write data/calibrated.csv")
     sub.add_parser("scenarios", help="list the shipped scenarios")
+    p = sub.add_parser("sweep", help="many comparisons over parameter values and seeds, with "
+                       "uncertainty bands (resumable)")
+    p.add_argument("sweepfile", help="a sweep TOML file (see configs/sweeps/example.toml)")
+    p.add_argument("--out", required=True, help="output directory; a second call with the same one "
+                   "computes only the missing runs")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_workers, default=None,
+                       help="worker processes of a local Dask cluster (default: the machine's cores; "
+                       "0: run in this process)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     return parser
+
+
+def _workers(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers '{text}' is not an integer") from None
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"--workers {x} must be 0 or more")
+    return x
 
 
 def cmd_run(args) -> int:
@@ -184,12 +206,43 @@ def cmd_scenarios(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    import signal
+
+    from .sweep import run_sweep
+
+    def stop(_signum, _frame):      # SIGTERM: stop like Ctrl-C, closing the cluster; runs written stay
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    t0 = time.perf_counter()
+    df = run_sweep(args.sweepfile, args.out, workers=args.workers, scheduler=args.scheduler,
+                   retry_failed=args.retry_failed)
+    out = Path(args.out)
+    a = df.attrs
+    print(f"{args.sweepfile}: {df['run_id'].nunique()} runs ({a['computed']} computed now, "
+          f"{a['reused']} reused, {a['failed']} failed), {time.perf_counter() - t0:.1f} s")
+    import pandas as pd
+    bands = pd.read_csv(out / "bands.csv")
+    if len(bands):
+        last = bands[bands["year"] == bands["year"].max()]
+        print(f"  {int(last['year'].iloc[0])}: median [5 %, 95 %] across draws, Monte Carlo s.e.")
+        for variant, rows in last.groupby("variant", sort=False):
+            print(f"  {variant}")
+            for row in rows.itertuples():
+                print(f"    {row.measure:17s} {row.p50:>12,.3f} [{row.p5:,.3f}, {row.p95:,.3f}]  "
+                      f"s.e. {row.mc_se:,.3f}  ({row.unit})")
+    if a["failed"]:
+        print(f"  failed runs: status 'failed' with the error in {out}/results.parquet")
+    print(f"outputs in {out}/")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         commands = {"run": cmd_run, "compare": cmd_compare, "calibrate": cmd_calibrate,
-                    "scenarios": cmd_scenarios}
+                    "scenarios": cmd_scenarios, "sweep": cmd_sweep}
         return commands[args.command](args)
     except InputError as exc:
         sys.stderr.write(f"reformsim: error: {exc}\n")

@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 OUT     ?= results/default
 
-.PHONY: run test bench calibrate clean
+.PHONY: run test bench bench-sweep calibrate clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+
+## sweep throughput: full-scale comparisons per minute on 1 and 2 local Dask workers
+bench-sweep: $(STAMP)
+	$(BIN)/python benchmarks/bench_sweep.py
 
 calibrate: $(STAMP)
 	$(BIN)/reformsim calibrate --out results/calibration

@@ -205,6 +205,24 @@ def _resolve_closures(closure: np.ndarray, closed: np.ndarray) -> np.ndarray:
     raise ValueError("closed states send persons to each other in a cycle")
 
 
+def _redirect(shares: np.ndarray, closure: np.ndarray, closed: np.ndarray):
+    """Send moves into abolished states where the closure sends their persons.
+
+    Returns the new shares (S, C, K) and, by (S, C), the share that now leads back into the
+    origin state (those moves do not happen: the person stays, so the exit hazard shrinks)."""
+    out = shares.copy()
+    for s, c in zip(*np.nonzero(shares[:, :, :N_STATES].sum(axis=2) >= 0)):
+        for t in np.nonzero(out[s, c, :N_STATES] * closed[:, c])[0]:
+            mass = out[s, c, t]
+            out[s, c, t] = 0.0
+            out[s, c] += mass * closure[t, c] / closure[t, c].sum()
+    back = np.array([[out[s, c, s] / max(out[s, c].sum(), 1e-300) for c in range(N_CELLS)]
+                     for s in range(N_STATES)])
+    for s in range(N_STATES):
+        out[s, :, s] = 0.0
+    return out, back
+
+
 def _cdf(shares: np.ndarray) -> np.ndarray:
     total = shares.sum(axis=-1, keepdims=True)
     norm = np.divide(shares, total, out=np.zeros_like(shares), where=total > 0)
@@ -251,9 +269,16 @@ def build_regime(params: dict):
             rules[s, c], sched[s, c], probs[s, c] = _rule_row(p, name, c)
     _time_limits(p, rules)
     rehab = np.array([int(p.rule(name, "rehabilitation_on_entry", 0)) for name in DESTINATIONS], np.int8)
-    closure = _resolve_closures(_destination_shares(p, "closure"), rules[:, :, K.R_CLOSED] == 1)
-    return (rules, sched, _exit_probabilities(p), _cdf(_destination_shares(p, "exit")),
-            _cdf(_destination_shares(p, "limit")), _cdf(closure), probs, rehab, p.used)
+    closed = rules[:, :, K.R_CLOSED] == 1
+    closure = _resolve_closures(_destination_shares(p, "closure"), closed)
+    exits, stay = _redirect(_destination_shares(p, "exit"), closure, closed)
+    limits, back = _redirect(_destination_shares(p, "limit"), closure, closed)
+    if (back > 0).any():
+        s, c = np.argwhere(back > 0)[0]
+        raise ValueError(f"the time limit of '{STATES[s]}' sends persons back into it through an "
+                         "abolished state")
+    p_exit = _exit_probabilities(p) * (1.0 - stay)[:, None, :, None]
+    return (rules, sched, p_exit, _cdf(exits), _cdf(limits), _cdf(closure), probs, rehab, p.used)
 
 
 def build_tables(regimes: list[dict]) -> Tables:

@@ -110,6 +110,9 @@ def test_abolished_state_empties(expert):
     for name in ("resource_course", "job_clarification"):
         assert occ[~after, STATES.index(name)].sum() > 0
         assert occ[after, STATES.index(name)].sum() == 0
+        # nobody is sent into an abolished state (moves go straight where the closure sends them)
+        into = expert.reform.flow[:, :, STATES.index(name)].sum(axis=1)
+        assert into[expert.reform.year_of_month >= 2026].sum() == 0
     assert occ[after, STATES.index("sick_reduced")].sum() > 0
 
 

@@ -191,7 +191,7 @@ def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: f
         next_id += n_stock
         k = _categorical(uniform(seed, pid, _POP_MONTH, _U_DUR), mass.ravel())
         cells, dur = k // surv.shape[1], k % surv.shape[1]
-        prior = int(tables.rules[0, STATE["sick"], :, K.R_LIMIT].max()) if name == "sick_extended" else 0
+        prior = int(tables.rules[0, STATE["sick"], :, K.R_LIMIT].max()) + 1 if name == "sick_extended" else 0
         stock.append((pid, np.full(n_stock, s), dur, dur + prior, cells))
     n_stock = next_id
     # new spells, month by month (persons numbered month by month, state by state)

@@ -69,8 +69,8 @@ def social_assistance_state(youth: int, distance: int) -> int:
 
 
 def weeks_to_months(weeks: float, weeks_per_month: float) -> int:
-    """Month index in which week ``weeks`` falls (week 22 -> month 5)."""
-    return int(math.floor(weeks / weeks_per_month))
+    """Whole months nearest to ``weeks`` (22 weeks -> 5 months), at least one."""
+    return max(1, int(math.floor(weeks / weeks_per_month + 0.5)))
 
 
 @dataclass
@@ -136,7 +136,10 @@ def _rule_row(p: ParamReader, state: str, cell: int):
 
 
 def _time_limits(p: ParamReader, rules: np.ndarray) -> None:
-    """The week-22 reassessment, the end of an extension and dagpenge exhaustion (rules[S, C, :])."""
+    """The week-22 reassessment, the end of an extension and dagpenge exhaustion (rules[S, C, :]).
+
+    A limit is stored as the last month in the state: a person reaching it moves at its end,
+    so 24 months of dagpenge means months 0 to 23."""
     wpm = p.get("rules.general.weeks_per_month")
     employer = int(round(p.get("rules.sick.employer_period_days") / (365.25 / 12)))
     reassess = weeks_to_months(p.get("rules.sick.reassessment_week"), wpm)
@@ -147,13 +150,13 @@ def _time_limits(p: ParamReader, rules: np.ndarray) -> None:
         from_job = cell_parts(c)[3] == 1
         # the reassessment counts weeks of municipal benefit: after the employer period for the
         # sick from a job, from the first day for the sick from unemployment
-        rules[sick, c, K.R_LIMIT] = reassess + (employer if from_job else 0)
+        rules[sick, c, K.R_LIMIT] = reassess + (employer if from_job else 0) - 1
     rules[sick, :, K.R_REASSESS_AT_LIMIT] = int(p.get("rules.sick.reassessment_activity"))
     for s in (sick, ext, STATE["sick_reduced"]):
         rules[s, :, K.R_EMPLOYER_MONTHS] = employer
         rules[s, :, K.R_SPELL_PROFILE] = 1
-    rules[ext, :, K.R_LIMIT] = extension
-    rules[dp, :, K.R_LIMIT] = int(p.get("rules.dagpenge.entitlement_months"))
+    rules[ext, :, K.R_LIMIT] = extension - 1
+    rules[dp, :, K.R_LIMIT] = int(p.get("rules.dagpenge.entitlement_months")) - 1
 
 
 def _destination_shares(p: ParamReader, event: str) -> np.ndarray:

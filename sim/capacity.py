@@ -60,6 +60,7 @@ class Budgeted:
     spending: np.ndarray           # (months, lines) DKK of activity the model represents
     redeployed: np.ndarray         # (months, lines) DKK left over, kept in the effort
     rounds: int
+    over_budget: np.ndarray | None = None   # (years, lines) DKK the fixed costs alone exceed the budget
 
 
 def line_costs(results) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -136,6 +137,8 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
         else:
             cut = np.maximum(cut + over, 0.0)
         gap = np.where(cut > 0, over, 0.0)
+        if rounds == 1 and not (cut > 0).any():
+            break                                   # no line needs a cut: the rule-driven run stands
         if rounds > 1 and (np.abs(gap / np.maximum(np.abs(budget_y), 1.0)).max() < TOLERANCE
                            or rounds >= MAX_ROUNDS):
             break
@@ -162,4 +165,6 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
         left = np.maximum(budget[sel].sum(axis=0) - spending[sel].sum(axis=0), 0.0)
         total = redeployed[sel].sum(axis=0)
         redeployed[sel] *= np.divide(left, total, out=np.zeros_like(left), where=total > 0)
-    return Budgeted(res, ration, budget, spending, redeployed, rounds)
+    over_y = np.maximum(yearly(spending) - budget_y, 0.0)
+    over_y[over_y < TOLERANCE * np.abs(budget_y)] = 0.0     # within the solver's tolerance
+    return Budgeted(res, ration, budget, spending, redeployed, rounds, over_y)

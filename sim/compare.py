@@ -77,6 +77,9 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
         baseline = load_scenario(baseline, data)
     if not isinstance(reform, Scenario):
         reform = load_scenario(reform, baseline.data)
+    if baseline.name == reform.name and baseline.files[-1].resolve() != reform.files[-1].resolve():
+        raise InputError(f"{reform.files[-1]}: the reform has the same name as the baseline "
+                         f"({baseline.files[-1]}); give one of the files another name")
     if (baseline.start, baseline.n_months) != (reform.start, reform.n_months):
         raise InputError(f"{reform.files[-1]}: horizon {reform.months[0]} to {reform.months[-1]} differs "
                          f"from the baseline's {baseline.months[0]} to {baseline.months[-1]}")
@@ -197,7 +200,7 @@ def summary(comp: Comparison) -> dict:
 
     # bottom-up: what the rule changes free in the rule-driven runs, and its split by provision
     effort_saving = lambda res: (eb.sum(axis=1) - effort_by_line(res).sum(axis=1)) / 1e9  # noqa: E731
-    bottom_up = yr(effort_saving(comp.rule_driven or comp.reform))
+    bottom_up = yr(effort_saving(comp.rule_driven))
     parts, previous = {}, pd.Series(0.0, index=eb.index)
     for prov, res in comp.steps:
         now = effort_saving(res)
@@ -214,6 +217,10 @@ def summary(comp: Comparison) -> dict:
         red = redeployed_by_line(comp)
         out["budget.redeployed_bn"] = {ln: yr(red[ln] / 1e9) for ln in EFFORT_LINES}
         out["budget.rationing_rounds"] = comp.budgeted.rounds
+        over = comp.budgeted.over_budget
+        years_ = [str(y) for y in np.unique(comp.baseline.year_of_month)]
+        out["budget.over_budget_bn"] = {ln: {y: float(over[i, li] / 1e9) for i, y in enumerate(years_)}
+                                        for li, ln in enumerate(EFFORT_LINES)}
         top_down = {y: sum(by_line[ln][y] for ln in EFFORT_LINES) for y in savings}
         out["budget.gap_bn"] = {y: top_down[y] - bottom_up[y] for y in savings}
         out.update(rationed_by_group(comp))

@@ -44,9 +44,10 @@ def payer_band(months_in_spell, flag, employer_months):
 
 
 def _add(acc: np.ndarray, index: tuple, weights: np.ndarray) -> None:
-    """acc[index] += weights, with repeated indices summed (exact for integer weights)."""
+    """acc[index] += weights for one month's slice ``acc``, repeated indices summed (exact for
+    integer weights)."""
     flat = np.ravel_multi_index(index, acc.shape)
-    acc.ravel()[:] += np.bincount(flat, weights=weights, minlength=acc.size).astype(np.int64)
+    acc.reshape(-1)[:] += np.bincount(flat, weights=weights, minlength=acc.size).astype(np.int64)
 
 
 def keep_share(due: np.ndarray, share: np.ndarray, seed, pid, month_id, purpose) -> np.ndarray:
@@ -108,7 +109,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     active = np.empty(0, np.int64)
 
     def count(a, m, sel, s, c, w):
-        _add(act, (np.full(sel.sum(), m), np.full(sel.sum(), a), s[sel], c[sel]), w[sel])
+        _add(act[m], (np.full(sel.sum(), a), s[sel], c[sel]), w[sel])
 
     for m in range(n_months):
         r = regime_of_month[m]
@@ -122,7 +123,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                          K.P_CLOSURE_ENTRY)
         s0 = np.where(moved >= 0, moved, s0)
         row = np.where(dur0[new] == 0, n_states, n_states + 1)
-        _add(flow, (np.full(new.size, m), row, s0), wf[new])
+        _add(flow[m], (row, s0), wf[new])
         stays = s0 < n_states
         new, s0 = new[stays], s0[stays]
         state[new] = s0
@@ -204,9 +205,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         count(K.A_REVIEW, m, review, s, c, w)
 
         band = payer_band(ds, c & 1, R[:, K.R_EMPLOYER_MONTHS])
-        _add(occ, (np.full(i.size, m), s, c, band), w)
+        _add(occ[m], (s, c, band), w)
         prof = R[:, K.R_SPELL_PROFILE] == 1
-        _add(spell, (np.full(prof.sum(), m), np.minimum(ds[prof], K.N_SPELL_MONTHS - 1)), w[prof])
+        _add(spell[m], (np.minimum(ds[prof], K.N_SPELL_MONTHS - 1),), w[prof])
 
         # transitions
         limit = R[:, K.R_LIMIT]
@@ -225,7 +226,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
             dest[exits] = pick(dest_cdf[r][s[exits], c[exits]], u)
 
         moved = dest >= 0
-        _add(flow, (np.full(moved.sum(), m), s[moved], dest[moved]), w[moved])
+        _add(flow[m], (s[moved], dest[moved]), w[moved])
         count(K.A_REHAB, m, moved & (rehab[r][np.maximum(dest, 0)] == 1), s, c, w)
 
         left = moved & (dest >= n_states)
@@ -252,7 +253,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         moved = _closure(closure_cdf, rules, r_next, sa, ca, seed, pid[alive], month_id, K.P_CLOSURE)
         mv = moved >= 0
         if mv.any():
-            _add(flow, (np.full(mv.sum(), m), sa[mv], moved[mv]), w[alive][mv])
+            _add(flow[m], (sa[mv], moved[mv]), w[alive][mv])
             im, dm = ia[mv], moved[mv]
             gone = dm >= n_states
             state[im[gone]] = -1

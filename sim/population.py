@@ -20,7 +20,7 @@ from .kernel import uniform_array as uniform
 from .errors import InputError, did_you_mean
 from .parameters import Data
 from .rules import Tables
-from .states import DISTANCE_CLASSES, N_CELLS, STATE, STATES, cell_code, cell_parts
+from .states import DISTANCE_CLASSES, N_CELLS, SICK_STATES, STATE, STATES, cell_code, cell_parts
 
 #: integer weight units per person (weights are summed as integers: exact and order-free)
 WEIGHT_UNIT = 1000
@@ -29,7 +29,7 @@ N_MUNICIPALITIES = 98
 #: longest initial duration drawn for the stock, in months
 MAX_STOCK_MONTHS = 480
 
-# purposes of the population's random draws (month id -1 keeps them apart from the simulation's)
+# purposes of the population's random draws (a month id no simulation reaches keeps them apart)
 _POP_MONTH = 2**31 - 1
 _U_SAMPLE, _U_YOUTH, _U_PROVIDER, _U_FLAG, _U_DISTANCE, _U_AGE, _U_MUNI, _U_CELL, _U_DUR = range(9)
 
@@ -74,7 +74,7 @@ class Population:
     def to_frame(self, start_label_of) -> pd.DataFrame:
         """The population in the documented Parquet schema."""
         youth, distance, provider, flag = cell_parts(self.cell.astype(np.int64))
-        sick = np.isin(self.state, [STATE["sick"], STATE["sick_extended"]])
+        sick = np.isin(self.state, SICK_STATES)
         return pd.DataFrame({
             "person_id": self.person_id,
             "entry_month": [start_label_of(int(m)) for m in self.entry_month],
@@ -274,13 +274,15 @@ def from_parquet(path: str | Path, start: int, n_months: int, month_number, scal
         if not pd.api.types.is_integer_dtype(df[col]) or (df[col] < lo).any() or (df[col] > hi).any():
             raise InputError(f"{path}: column '{col}' must be integers within [{lo}, {hi}]")
     spell = df["months_in_spell"] if "months_in_spell" in df else df["months_in_state"]
+    if not pd.api.types.is_integer_dtype(spell) or (spell > 32000).any():
+        raise InputError(f"{path}: column 'months_in_spell' must be integers of at most 32000")
     if (spell < df["months_in_state"]).any():
         raise InputError(f"{path}: column 'months_in_spell' must be >= 'months_in_state'")
     weight = df["weight"].to_numpy(float) if "weight" in df else np.ones(len(df))
     if not np.isfinite(weight).all() or (weight <= 0).any():
         raise InputError(f"{path}: column 'weight' must be positive numbers")
     state = df["state"].map(STATE).to_numpy()
-    sick = np.isin(state, [STATE["sick"], STATE["sick_extended"]])
+    sick = np.isin(state, SICK_STATES)
     flag = np.where(sick, _bool_column(df, "sick_from_job", path), _bool_column(df, "insured", path))
     youth = (df["age"].to_numpy() < 30).astype(np.int64)
     distance = df["distance"].map({k: i for i, k in enumerate(DISTANCE_CLASSES)}).to_numpy()

@@ -421,8 +421,16 @@ def _checked_value(path: Path, key: str, name: str, raw, data: Data):
         raise InputError(f"{path}: {key}.value = {raw!r} has the wrong type: '{name}' takes a number "
                          f"({unit})")
     value = float(raw)
+    if unit == "flag" and value not in (0.0, 1.0):
+        raise InputError(f"{path}: {key}.value = {raw!r} for '{name}' must be 0 or 1 (a flag)")
     if is_probability_unit(unit) and not 0 <= value <= 1:
         raise InputError(f"{path}: {key}.value = {value} for '{name}' must be within [0, 1] (unit: {unit})")
+    whole = unit.split()[0] in ("months", "spell", "weeks", "days", "month")
+    if whole and (value != int(value) or not -1 <= value <= 600):
+        raise InputError(f"{path}: {key}.value = {raw!r} for '{name}' must be a whole number within "
+                         f"[-1, 600] ({unit})")
+    if name.endswith("offer_length_months") and not 1 <= value <= 100:
+        raise InputError(f"{path}: {key}.value = {raw!r} for '{name}' must be within [1, 100] months")
     return value
 
 

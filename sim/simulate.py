@@ -138,6 +138,16 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
     return numpy_engine.simulate(population.as_tuple(), table, seed, month0, 1, n_months, N_BANDS)
 
 
+def check_changes_used(scenario: Scenario, tables: Tables) -> None:
+    """Refuse a change the model never reads (a rule for a state or cell it does not apply to)."""
+    from .compare import MONEY_PARAMETERS
+    unused = sorted({name for _, name, _, _ in scenario.changes} - tables.used - set(MONEY_PARAMETERS))
+    if unused:
+        raise InputError(f"{scenario.files[-1]}: parameter '{unused[0]}' has no effect: the model does not "
+                         "read it for that state or selector (see data/parameters.csv for the rules each "
+                         "state has)")
+
+
 def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numba", scale: float = 1.0,
              population: Population | None = None, population_file=None, data: Data | None = None,
              n_threads: int | None = None, ration: np.ndarray | None = None) -> Results:
@@ -163,6 +173,7 @@ def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numb
         tables = build_tables(regimes)
     except ValueError as exc:
         raise InputError(f"{scenario.files[-1]}: {exc}") from None
+    check_changes_used(scenario, tables)
     occ, act, flow, spell = run_engine(population, tables, regime_of_month, seed, scenario.start,
                                        scenario.n_months, engine, n_threads, ration)
     return Results(scenario, _to_persons(occ), _to_persons(act), _to_persons(flow), tables,

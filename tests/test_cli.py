@@ -168,6 +168,13 @@ MORE_BAD_SCENARIOS = {
                        '"destination.sick.limit.job_clarification"\nvalue = 0.5\nsource = "s"\n',
                        ("add up to", "destination.sick.limit")),
     "circular": ('description = "x"\nbaseline = "circular.toml"\n', ("circular",)),
+    "no_effect": ('description = "x"\nbaseline = "baseline"\n[[change]]\nparameter = '
+                  '"rules.dagpenge@far.entitlement_months"\nvalue = 12\nsource = "s"\n', ("has no effect",)),
+    "not_whole": ('description = "x"\nbaseline = "baseline"\n[[change]]\nparameter = '
+                  '"rules.dagpenge.offer_first_month"\nvalue = 2.5\nsource = "s"\n', ("whole number",)),
+    "half_flag": ('description = "x"\nbaseline = "baseline"\n[[change]]\nparameter = '
+                  '"rules.resource_course.closed"\nvalue = 0.5\nsource = "s"\n', ("0 or 1",)),
+    "same_name": ('description = "x"\nbaseline = "baseline"\n', ("same name",)),
 }
 
 
@@ -175,6 +182,9 @@ MORE_BAD_SCENARIOS = {
 def test_more_malformed_scenarios(tmp_path, case):
     text, fragments = MORE_BAD_SCENARIOS[case]
     path = tmp_path / f"{case}.toml"
+    if case == "same_name":                 # a reform file called baseline.toml elsewhere
+        (tmp_path / "sub").mkdir()
+        path = tmp_path / "sub" / "baseline.toml"
     path.write_text(text)
     res = cli("compare", "baseline", path, "--out", tmp_path / "out", "--scale", "0.01", "--no-breakdown")
     assert_bad_input(res, str(path), *fragments)

@@ -42,7 +42,7 @@ def occupancy_matrix(data: Data, cohort: int = COHORT_SIZE, months: int = COHORT
     F = np.zeros((N_STATES, N_STATES))
     for s, name in enumerate(STATES):
         pid = np.arange(cohort, dtype=np.int64)
-        cells = _categorical(uniform(seed, pid, 0, 99), cell_weights(data, name))
+        cells = _categorical(uniform(seed, pid, 0, 63), cell_weights(data, name))   # purpose 63: cohorts
         pop = Population(pid, np.zeros(cohort, np.int32), cells.astype(np.int8),
                          np.full(cohort, WEIGHT_UNIT, np.int64), np.full(cohort, s, np.int8),
                          np.zeros(cohort, np.int16), np.zeros(cohort, np.int16),
@@ -146,8 +146,7 @@ def duration_profile(results, data: Data) -> pd.DataFrame:
     Shares are taken within the bands from week 5 on, where the two definitions agree best.
     """
     prof = data.sick_profile
-    # model: stock by months in spell is not kept by the kernel; use the flow-based approximation:
-    # persons in 'sick' and 'sick_extended' by payer band (weeks 1-4, 5-26, 27-52, 53+)
+    # model: persons in the sick states by payer band (weeks 1-4, 5-26, 27-52, 53+ of the spell)
     y = results.base_year
     sel = results.year_of_month == y
     bands = results.occupancy[sel][:, list(STATE[s] for s in ("sick", "sick_extended"))].sum(axis=(1, 2)).mean(axis=0)

@@ -26,9 +26,10 @@ JOB_RETENTION = "money.job_retention_per_month"
 EARNINGS = "money.earnings_per_fulltime_year_dkk"
 TAX_RATE = "money.effective_tax_rate"
 TAX_MUNICIPAL = "money.tax_municipal_share"
+FULLTIME = "money.fulltime_factor_of_jobs"
 GOAL = "money.labour_supply_goal_persons"
 EXPERT_DERIVED = "money.derived_effects_expert_group_bn"
-MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE, TAX_MUNICIPAL, GOAL, EXPERT_DERIVED)
+MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE, TAX_MUNICIPAL, GOAL, EXPERT_DERIVED, FULLTIME)
 
 #: the five result targets (FACTS.md §5) and what the model has for each
 RESULT_TARGETS = {
@@ -207,10 +208,11 @@ def summary(comp: Comparison) -> dict:
         parts[prov] = yr(now - previous)
         previous = now
 
+    params = comp.reform.scenario.params_at(comp.reform.scenario.n_months - 1)
+    fulltime = params[FULLTIME]
     emp_b, emp_r = employment(comp.baseline), employment(comp.reform)
     years_of_month = comp.baseline.year_of_month
-    emp_delta = {str(y): float((emp_r - emp_b)[years_of_month == y].mean()) for y in years}
-    params = comp.reform.scenario.params_at(comp.reform.scenario.n_months - 1)
+    emp_delta = {str(y): float((emp_r - emp_b)[years_of_month == y].mean() * fulltime) for y in years}
     earnings, tax_rate = params[EARNINGS], params[TAX_RATE]
     tax = {y: emp_delta[y] * earnings * tax_rate / 1e9 for y in emp_delta}
     if comp.budgeted is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import subprocess
@@ -15,6 +16,7 @@ from . import budget as money
 from .calibration import report as calibration_report
 from .errors import InputError
 from .groups import SCHEME_GROUPS, caseload_by_group
+from .scenario import month_label
 
 PACKAGES = ("reformsim", "numpy", "pandas", "numba", "llvmlite", "scipy", "pyarrow", "matplotlib",
             "pydantic")
@@ -31,13 +33,16 @@ def prepare_out(out: str | Path) -> Path:
 
 
 def git_commit() -> str | None:
+    """The checkout's commit, with '+dirty' when tracked files have uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
     try:
-        root = Path(__file__).resolve().parent.parent
-        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                             timeout=5)
-        return res.stdout.strip() or None
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
+    return (head + ("+dirty" if dirty else "")) or None
 
 
 def versions() -> dict[str, str]:
@@ -91,11 +96,18 @@ def caseload_table(results, schemes=("current",)) -> pd.DataFrame:
 def manifest(results_list, wall_s: float, extra: dict | None = None) -> dict:
     first = results_list[0]
     files = {}
+    changes = {}
     for r in results_list:
         files.update(r.scenario.file_hashes())
+        changes[r.scenario.name] = [{"month": month_label(m), "parameter": p, "value": v, "source": s}
+                                    for m, p, v, s in r.scenario.changes]
+    data_dir = first.scenario.data.directory
+    data_files = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(data_dir.glob("*.csv"))}
     return {
         "scenarios": [r.scenario.name for r in results_list],
         "scenario_files": files,
+        "data_files": data_files,
+        "changes": changes,
         "seed": first.seed,
         "engine": first.engine,
         "scale": first.scale,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from .errors import InputError
 from .parameters import Data, load_data
 from .population import WEIGHT_UNIT, Population, from_parquet, synthetic
 from .rules import Tables, build_tables
-from .scenario import Scenario, load_scenario, month_label, month_number
+from .scenario import Scenario, load_scenario, month_number
 from .states import ACTIVITIES, DESTINATIONS, N_BANDS, SICK_STATES, STATE, STATES
 
 ENGINES = ("numba", "numpy")
@@ -36,7 +36,6 @@ class Results:
     wall_s: float
     population: Population | None = None
     spell: np.ndarray | None = None  # (M, N_SPELL_MONTHS) persons in the sick states by month of spell
-    extra: dict = field(default_factory=dict)
 
     @property
     def months(self) -> list[str]:
@@ -81,13 +80,6 @@ class Results:
         return self.by_year(self.flow[:, list(SICK_STATES), jc].sum(axis=1))
 
     # --- tidy tables ------------------------------------------------------------------------
-    def caseload_by_state(self) -> pd.DataFrame:
-        """Persons by month and state (average over the month = person-months)."""
-        arr = self.occupancy.sum(axis=(2, 3))
-        df = pd.DataFrame(arr, columns=list(STATES))
-        df.insert(0, "month", self.months)
-        return df.melt(id_vars="month", var_name="state", value_name="persons")
-
     def flows_table(self) -> pd.DataFrame:
         """Moves by month, origin and destination (origins 'new_spell' and 'initial_stock' are
         entries into the simulation)."""
@@ -115,7 +107,7 @@ def build_population(scenario: Scenario, seed: int, scale: float, population_fil
 
 def run_engine(population: Population, tables: Tables, regime_of_month, seed: int, month0: int,
                n_months: int, engine: str = "numba", n_threads: int | None = None, ration=None):
-    """Call an engine on prepared arrays; returns (occupancy, activity, flow) in weight units.
+    """Call an engine on prepared arrays; returns (occupancy, activity, flow, spell) in weight units.
 
     ``ration`` (months, kinds, cells): share of due rationable activity delivered (default all).
     """
@@ -181,4 +173,4 @@ def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numb
                    time.perf_counter() - t0, population=population, spell=_to_persons(spell))
 
 
-__all__ = ["Results", "simulate", "build_population", "run_engine", "month_label"]
+__all__ = ["Results", "simulate", "build_population", "run_engine"]

@@ -63,6 +63,27 @@ NOTEBOOKS = {
                       '    base.with_changes({"rules.dagpenge.akase_months": 6})\n'
                       'except sim.InputError as err:\n    print(err)'),
     ],
+    "03_sweeps_and_uncertainty.ipynb": [
+        new_markdown_cell("# Sweeps and uncertainty\n\nVary what we are unsure of (behaviour effects, how "
+                          "much discretionary activity jobcentres keep) and get bands around every figure. "
+                          "Each run is one comparison with common random numbers; the spread across draws "
+                          "is parameter uncertainty, the spread across seeds within a draw is Monte Carlo "
+                          "error. `workers=0` runs in this process; `workers=2` starts a local Dask cluster."),
+        new_code_cell(SETUP + '\nimport tempfile\nfrom pathlib import Path\nfrom sim.sweep import run_sweep, bands'),
+        new_code_cell('spec = {\n'
+                      '    "description": "expert group: meeting-effect uncertainty",\n'
+                      '    "baseline": "baseline", "reform": "expert_group",\n'
+                      '    "scale": SCALE / 2, "seeds": [1, 2], "n_draws": 2, "draw_seed": 7,\n'
+                      '    "draw": [{"parameter": "behaviour.meeting_effect", "distribution": "uniform",\n'
+                      '              "low": 0.05, "high": 0.15, "source": "assumption: +/- half the central 0.10"}],\n'
+                      '}\n'
+                      'out = Path(tempfile.mkdtemp()) / "sweep"\n'
+                      'runs = run_sweep(spec, out, workers=0, progress=False)\n'
+                      'runs.head()'),
+        new_code_cell('b = bands(runs)\nb[b["year"] == 2030].round(3)'),
+        new_code_cell('# a second call with the same folder computes nothing new\n'
+                      'again = run_sweep(spec, out, workers=0, progress=False)\nlen(again) == len(runs)'),
+    ],
     "04_consultation_charts.ipynb": [
         new_markdown_cell("# Charts and tables for a consultation response (høringssvar)\n\n"
                           "Danish labels and number format with `lang='da'`; every chart is saved as PNG and "

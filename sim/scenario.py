@@ -141,6 +141,7 @@ class Scenario:
     provision_of_change: list[str] = field(default_factory=list)  # one per change
     effort_mode: str = "rule_driven"
     priority: str = "proportional"
+    origin: str | None = None      # where a scenario built in Python came from (for messages)
     savings: list[tuple[int, dict, str]] = field(default_factory=list)  # (month, {line: bn/yr}, source)
 
     def saving_levels(self) -> "np.ndarray":
@@ -184,7 +185,7 @@ class Scenario:
             from .groups import SCHEMES
             if scheme not in SCHEMES:
                 raise InputError(f"{where}: scheme '{scheme}' is not one of {', '.join(SCHEMES)}")
-        return dataclasses.replace(self, name=name or f"{self.name}+changes", changes=new,
+        return dataclasses.replace(self, name=name or f"{self.name}+changes", changes=new, origin=str(where),
                                    provision_of_change=provs,
                                    provisions=list(dict.fromkeys(provs)), scheme=scheme or self.scheme)
 

@@ -135,7 +135,8 @@ def check_changes_used(scenario: Scenario, tables: Tables) -> None:
     from .compare import MONEY_PARAMETERS
     unused = sorted({name for _, name, _, _ in scenario.changes} - tables.used - set(MONEY_PARAMETERS))
     if unused:
-        raise InputError(f"{scenario.files[-1]}: parameter '{unused[0]}' has no effect: the model does not "
+        raise InputError(f"{scenario.origin or scenario.files[-1]}: parameter '{unused[0]}' has no effect: "
+                         "the model does not "
                          "read it for that state or selector (see data/parameters.csv for the rules each "
                          "state has)")
 

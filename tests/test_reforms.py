@@ -135,3 +135,12 @@ def test_reform_built_in_python(data):
         base.with_changes({"rules.sick.medical_certificate_share": 2.0})
     with pytest.raises(Exception, match="not a parameter"):
         base.with_changes({"rules.dagpenge.akase_months": 6})
+
+
+def test_python_reform_without_effect_is_refused(data):
+    from sim.errors import InputError
+    from sim.simulate import simulate
+    reform = load_scenario("baseline", data).with_changes({"rules.flex_job@far.entitlement_months": 12},
+                                                           name="no_effect")
+    with pytest.raises(InputError, match="<no_effect>.*has no effect"):
+        simulate(reform, scale=0.001)

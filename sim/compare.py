@@ -150,11 +150,19 @@ def comparison_budget(comp: Comparison) -> pd.DataFrame:
 
 
 def effort_by_line(results: Results, monthly: bool = False) -> pd.DataFrame:
-    """Effort cost by year (or month) and line (DKK) of the activity the model represents."""
-    e = money.effort(results, results.scenario.data)
-    e["year"] = e["month"].str[:4].astype(int)
-    index = "month" if monthly else "year"
-    return e.pivot_table(index=index, columns="line", values="dkk", aggfunc="sum", sort=False)[list(EFFORT_LINES)]
+    """Effort cost by year (or month) and line (DKK) of the activity the model represents.
+
+    The monthly table is computed once per result and kept on it (a comparison asks for the
+    baseline's several times)."""
+    by_month = getattr(results, "_effort_by_month", None)
+    if by_month is None:
+        e = money.effort(results, results.scenario.data)
+        by_month = e.pivot_table(index="month", columns="line", values="dkk", aggfunc="sum",
+                                 sort=False)[list(EFFORT_LINES)]
+        results._effort_by_month = by_month
+    if monthly:
+        return by_month.copy()
+    return by_month.groupby(by_month.index.str[:4].astype(int)).sum().rename_axis("year")
 
 
 def redeployed_by_line(comp: Comparison) -> pd.DataFrame:

@@ -290,6 +290,16 @@ def closure_move(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
     return -1
 
 
+@njit(cache=True)
+def _regrow(a, n_chunks, cap, new_cap, count):
+    """Copy each slice's region of ``a`` (``count[t]`` records from ``t * cap``) to a larger
+    buffer with regions of ``new_cap``."""
+    out = np.empty(n_chunks * new_cap, a.dtype)
+    for t in range(n_chunks):
+        out[t * new_cap:t * new_cap + count[t]] = a[t * cap:t * cap + count[t]]
+    return out
+
+
 @njit(parallel=True, cache=True)
 def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     """Simulate all persons month by month.
@@ -311,7 +321,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     month0 : int
         Month id (months since 2000-01) of the first simulated month.
     n_chunks : int
-        Number of slices of the active persons; each writes its own accumulator.
+        Number of slices (one per thread). Each slice keeps its own persons in a dense region
+        of the person buffers and writes its own accumulator.
     n_months, n_bands : int
         Horizon length in months and number of payer bands.
 
@@ -327,6 +338,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         out of an abolished state at the end of month m is counted in month m.
     spell : int64 (n_chunks, n_months, N_SPELL_MONTHS)
         Weighted persons in the sick states by month of their spell.
+
+    Memory layout: the persons in the simulation are kept as dense records (one array per
+    field) in ``n_chunks`` regions, one per slice. A slice adds its share of each month's
+    entrants at the end of its region and packs its survivors to the front as it goes, so the
+    monthly loop reads and writes every field sequentially and no thread waits for another
+    between months. The regions double in size when a month's entrants would not fit.
     """
     person_id, entry_month, cell, weight, state0, dur0, spell0 = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
@@ -342,52 +359,85 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     flow = np.zeros((n_chunks, n_months, n_states + 2, n_dest), np.int64)
     spell = np.zeros((n_chunks, n_months, N_SPELL_MONTHS), np.int64)
 
-    state = np.empty(n, np.int8)
-    dur = np.empty(n, np.int16)
-    dcon = np.empty(n, np.int16)
-    dspell = np.empty(n, np.int16)
-    offer_left = np.zeros(n, np.int8)
-    active = np.empty(n, np.int32)
-    n_active = 0
     offsets = np.searchsorted(entry_month, np.arange(n_months + 1))
     schedule = build_schedule(rules, conv_sched)
-    kept = np.zeros(n_chunks, np.int64)
+    any_closed = np.zeros(rules.shape[0], np.bool_)
+    for rr in range(rules.shape[0]):
+        any_closed[rr] = rules[rr, :, :, R_CLOSED].max() == 1
+
+    # the person buffers: slice t owns records [t * cap, t * cap + count[t])
+    count = np.zeros(n_chunks, np.int64)
+    cap = 1024
+    p_key = np.empty(n_chunks * cap, np.uint64)
+    p_w = np.empty(n_chunks * cap, np.int64)
+    p_state = np.empty(n_chunks * cap, np.int8)
+    p_cell = np.empty(n_chunks * cap, np.int8)
+    p_ol = np.empty(n_chunks * cap, np.int8)
+    p_dur = np.empty(n_chunks * cap, np.int16)
+    p_dcon = np.empty(n_chunks * cap, np.int16)
+    p_dspell = np.empty(n_chunks * cap, np.int16)
 
     for m in range(n_months):
         r = regime_of_month[m]
         r_next = regime_of_month[m + 1] if m + 1 < n_months else r
         month_id = month0 + m
-        for i in range(offsets[m], offsets[m + 1]):
-            # a person entering an abolished state goes where the closure sends them
-            s0 = state0[i]
-            moved = closure_move(closure_cdf, rules, r, s0, cell[i], seed, person_id[i], month_id,
-                                 P_CLOSURE_ENTRY)
-            if moved >= 0:
-                s0 = moved
-            flow[0, m, n_states if dur0[i] == 0 else n_states + 1, s0] += weight[i]
-            if s0 >= n_states:
-                continue
-            state[i] = s0
-            dur[i] = 0 if moved >= 0 else dur0[i]
-            dcon[i] = 0 if moved >= 0 else dur0[i]
-            dspell[i] = spell0[i]
-            offer_left[i] = offer_left_at_entry(rules, conv_sched, r, s0, cell[i], dcon[i]) if dcon[i] > 0 else 0
-            active[n_active] = i
-            n_active += 1
+        close_next = any_closed[r_next]
+        e0 = offsets[m]
+        n_new = offsets[m + 1] - e0
+        need = 0
+        for t in range(n_chunks):
+            need = max(need, count[t] + (t + 1) * n_new // n_chunks - t * n_new // n_chunks)
+        if need > cap:
+            new_cap = cap
+            while new_cap < need:
+                new_cap *= 2
+            p_key = _regrow(p_key, n_chunks, cap, new_cap, count)
+            p_w = _regrow(p_w, n_chunks, cap, new_cap, count)
+            p_state = _regrow(p_state, n_chunks, cap, new_cap, count)
+            p_cell = _regrow(p_cell, n_chunks, cap, new_cap, count)
+            p_ol = _regrow(p_ol, n_chunks, cap, new_cap, count)
+            p_dur = _regrow(p_dur, n_chunks, cap, new_cap, count)
+            p_dcon = _regrow(p_dcon, n_chunks, cap, new_cap, count)
+            p_dspell = _regrow(p_dspell, n_chunks, cap, new_cap, count)
+            cap = new_cap
 
         for t in prange(n_chunks):
-            lo = t * n_active // n_chunks
-            hi = (t + 1) * n_active // n_chunks
-            k = lo                      # survivors of this slice are packed from lo on
-            for j in range(lo, hi):
-                i = active[j]
-                s = state[i]
+            base = t * cap
+            k = base + count[t]
+            # this slice's share of the month's entrants, appended to its region
+            for i in range(e0 + t * n_new // n_chunks, e0 + (t + 1) * n_new // n_chunks):
+                # a person entering an abolished state goes where the closure sends them
+                s0 = state0[i]
                 c = cell[i]
-                w = weight[i]
-                d = dur[i]
-                dc = dcon[i]
-                ds = dspell[i]
                 key = person_key(seed, person_id[i])
+                moved = -1
+                if rules[r, s0, c, R_CLOSED] == 1:
+                    moved = pick(closure_cdf[r, s0, c], draw(key, month_id, P_CLOSURE_ENTRY))
+                    s0 = moved
+                flow[t, m, n_states if dur0[i] == 0 else n_states + 1, s0] += weight[i]
+                if s0 >= n_states:
+                    continue
+                d0 = dur0[i] if moved < 0 else 0
+                p_key[k] = key
+                p_w[k] = weight[i]
+                p_state[k] = s0
+                p_cell[k] = c
+                p_dur[k] = d0
+                p_dcon[k] = d0
+                p_dspell[k] = spell0[i]
+                p_ol[k] = offer_left_at_entry(rules, conv_sched, r, s0, c, d0) if d0 > 0 else 0
+                k += 1
+            hi = k
+            k = base                    # survivors are packed from the start of the region
+            for j in range(base, hi):
+                s = p_state[j]
+                c = p_cell[j]
+                w = p_w[j]
+                d = p_dur[j]
+                dc = p_dcon[j]
+                ds = p_dspell[j]
+                ol = p_ol[j]
+                key = p_key[j]
 
                 due = schedule[r, s, c, dc] if dc < N_SCHEDULE else due_bits(rules, conv_sched, r, s, c, dc)
 
@@ -410,7 +460,6 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                     activity[t, m, A_CONV_AKASSE, s, c] += w
 
                 # offers: start when due, then lock-in while they last; threat the month before
-                ol = offer_left[i]
                 if ol == 0:
                     if due & B_OFFER_FIRST:
                         ol = rules[r, s, c, R_OFFER_LEN]
@@ -478,46 +527,41 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                     if rehab[r, dest] == 1:
                         activity[t, m, A_REHAB, s, c] += w
                     if dest >= n_states:
-                        state[i] = -1
-                        continue        # left: not kept in the active list
-                    state[i] = dest
-                    dur[i] = 0
+                        continue        # left: not kept
+                    s = dest
+                    d = 0
                     if rules[r, dest, c, R_RESTART_CONTACT] == 1:
-                        dcon[i] = 0
+                        dc = 0
                     else:
-                        dcon[i] = dc + 1 if dc < 32000 else dc
-                    dspell[i] = ds + 1 if ds < 32000 else ds
-                    offer_left[i] = 0
+                        dc = dc + 1 if dc < 32000 else dc
+                    ds = ds + 1 if ds < 32000 else ds
+                    ol = 0
                 else:
-                    dur[i] = d + 1 if d < 32000 else d
-                    dcon[i] = dc + 1 if dc < 32000 else dc
-                    dspell[i] = ds + 1 if ds < 32000 else ds
-                    offer_left[i] = ol - 1 if ol > 0 else 0
+                    d = d + 1 if d < 32000 else d
+                    dc = dc + 1 if dc < 32000 else dc
+                    ds = ds + 1 if ds < 32000 else ds
+                    ol = ol - 1 if ol > 0 else 0
 
                 # a state abolished from next month: move the person now (counted in month m)
-                s = state[i]
-                moved = closure_move(closure_cdf, rules, r_next, s, c, seed, person_id[i], month_id, P_CLOSURE)
-                if moved >= 0:
+                if close_next and rules[r_next, s, c, R_CLOSED] == 1:
+                    moved = pick(closure_cdf[r_next, s, c], draw(key, month_id, P_CLOSURE))
                     flow[t, m, s, moved] += w
                     if moved >= n_states:
-                        state[i] = -1
                         continue
-                    state[i] = moved
-                    dur[i] = 0
+                    s = moved
+                    d = 0
                     if rules[r_next, moved, c, R_RESTART_CONTACT] == 1:
-                        dcon[i] = 0
-                    offer_left[i] = 0
-                active[k] = i
+                        dc = 0
+                    ol = 0
+                p_key[k] = key
+                p_w[k] = w
+                p_state[k] = s
+                p_cell[k] = c
+                p_dur[k] = d
+                p_dcon[k] = dc
+                p_dspell[k] = ds
+                p_ol[k] = ol
                 k += 1
-            kept[t] = k - lo
-
-        # close the gaps between the slices' survivors (order kept)
-        pos = kept[0]
-        for t in range(1, n_chunks):
-            lo = t * n_active // n_chunks
-            for j in range(kept[t]):
-                active[pos + j] = active[lo + j]
-            pos += kept[t]
-        n_active = pos
+            count[t] = k - base
 
     return occupancy, activity, flow, spell

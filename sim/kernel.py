@@ -290,19 +290,13 @@ def closure_move(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
     return -1
 
 
-@njit(cache=True)
-def _regrow(a, n_chunks, cap, new_cap, count):
-    """Copy each slice's region of ``a`` (``count[t]`` records from ``t * cap``) to a larger
-    buffer with regions of ``new_cap``."""
-    out = np.empty(n_chunks * new_cap, a.dtype)
-    for t in range(n_chunks):
-        out[t * new_cap:t * new_cap + count[t]] = a[t * cap:t * cap + count[t]]
-    return out
+#: persons per range of the person-major loop; slice t takes ranges t, t + n_chunks, ...
+RANGE = 2048
 
 
 @njit(parallel=True, cache=True)
 def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
-    """Simulate all persons month by month.
+    """Simulate all persons, each from their entry month to their exit or the horizon's end.
 
     Parameters
     ----------
@@ -321,8 +315,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     month0 : int
         Month id (months since 2000-01) of the first simulated month.
     n_chunks : int
-        Number of slices (one per thread). Each slice keeps its own persons in a dense region
-        of the person buffers and writes its own accumulator.
+        Number of slices of the persons (one per thread); each writes its own accumulator.
     n_months, n_bands : int
         Horizon length in months and number of payer bands.
 
@@ -339,229 +332,195 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     spell : int64 (n_chunks, n_months, N_SPELL_MONTHS)
         Weighted persons in the sick states by month of their spell.
 
-    Memory layout: the persons in the simulation are kept as dense records (one array per
-    field) in ``n_chunks`` regions, one per slice. A slice adds its share of each month's
-    entrants at the end of its region and packs its survivors to the front as it goes, so the
-    monthly loop reads and writes every field sequentially and no thread waits for another
-    between months. The regions double in size when a month's entrants would not fit.
+    Loop order: persons do not interact (the months' regimes and delivery shares are inputs), so
+    the kernel follows one person through all their months before the next, keeping the
+    person's state in registers. Slice t takes the ranges of ``RANGE`` persons numbered t,
+    t + n_chunks, ..., so every slice gets a like mix of entry months and spell lengths. The
+    accumulators are laid out with the month next to last (last for activity), so a person's
+    months write neighbouring addresses; they are reordered to the documented shapes at the end.
     """
     person_id, entry_month, cell, weight, state0, dur0, spell0 = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
      rehab, ration) = table
     n = person_id.shape[0]
+    n_reg = rules.shape[0]
     n_states = rules.shape[1]
     n_cells = p_exit.shape[3]
     n_dur = p_exit.shape[2]
     n_dest = dest_cdf.shape[3]
 
-    occupancy = np.zeros((n_chunks, n_months, n_states, n_cells, n_bands), np.int64)
-    activity = np.zeros((n_chunks, n_months, N_ACTIVITIES, n_states, n_cells), np.int64)
-    flow = np.zeros((n_chunks, n_months, n_states + 2, n_dest), np.int64)
+    occ = np.zeros((n_chunks, n_states, n_cells, n_months, n_bands), np.int64)
+    act = np.zeros((n_chunks, N_ACTIVITIES, n_states, n_cells, n_months), np.int64)
+    flo = np.zeros((n_chunks, n_states + 2, n_dest, n_months), np.int64)
     spell = np.zeros((n_chunks, n_months, N_SPELL_MONTHS), np.int64)
 
-    offsets = np.searchsorted(entry_month, np.arange(n_months + 1))
     schedule = build_schedule(rules, conv_sched)
-    any_closed = np.zeros(rules.shape[0], np.bool_)
-    for rr in range(rules.shape[0]):
-        any_closed[rr] = rules[rr, :, :, R_CLOSED].max() == 1
+    # the exit hazard with duration next to the combination: a person's months read neighbours
+    hazard = np.empty((n_reg, n_states, n_cells, n_dur, N_COMBOS))
+    for a in range(n_reg):
+        for b in range(n_states):
+            for cc in range(n_cells):
+                for dd in range(n_dur):
+                    for q in range(N_COMBOS):
+                        hazard[a, b, cc, dd, q] = p_exit[a, b, dd, cc, q]
+    any_closed = np.zeros(n_reg, np.bool_)
+    for a in range(n_reg):
+        any_closed[a] = rules[a, :, :, R_CLOSED].max() == 1
+    n_ranges = (n + RANGE - 1) // RANGE
 
-    # the person buffers: slice t owns records [t * cap, t * cap + count[t])
-    count = np.zeros(n_chunks, np.int64)
-    cap = 1024
-    p_key = np.empty(n_chunks * cap, np.uint64)
-    p_w = np.empty(n_chunks * cap, np.int64)
-    p_state = np.empty(n_chunks * cap, np.int8)
-    p_cell = np.empty(n_chunks * cap, np.int8)
-    p_ol = np.empty(n_chunks * cap, np.int8)
-    p_dur = np.empty(n_chunks * cap, np.int16)
-    p_dcon = np.empty(n_chunks * cap, np.int16)
-    p_dspell = np.empty(n_chunks * cap, np.int16)
-
-    for m in range(n_months):
-        r = regime_of_month[m]
-        r_next = regime_of_month[m + 1] if m + 1 < n_months else r
-        month_id = month0 + m
-        close_next = any_closed[r_next]
-        e0 = offsets[m]
-        n_new = offsets[m + 1] - e0
-        need = 0
-        for t in range(n_chunks):
-            need = max(need, count[t] + (t + 1) * n_new // n_chunks - t * n_new // n_chunks)
-        if need > cap:
-            new_cap = cap
-            while new_cap < need:
-                new_cap *= 2
-            p_key = _regrow(p_key, n_chunks, cap, new_cap, count)
-            p_w = _regrow(p_w, n_chunks, cap, new_cap, count)
-            p_state = _regrow(p_state, n_chunks, cap, new_cap, count)
-            p_cell = _regrow(p_cell, n_chunks, cap, new_cap, count)
-            p_ol = _regrow(p_ol, n_chunks, cap, new_cap, count)
-            p_dur = _regrow(p_dur, n_chunks, cap, new_cap, count)
-            p_dcon = _regrow(p_dcon, n_chunks, cap, new_cap, count)
-            p_dspell = _regrow(p_dspell, n_chunks, cap, new_cap, count)
-            cap = new_cap
-
-        for t in prange(n_chunks):
-            base = t * cap
-            k = base + count[t]
-            # this slice's share of the month's entrants, appended to its region
-            for i in range(e0 + t * n_new // n_chunks, e0 + (t + 1) * n_new // n_chunks):
+    for t in prange(n_chunks):
+        for q in range(t, n_ranges, n_chunks):
+            for i in range(q * RANGE, min(n, (q + 1) * RANGE)):
+                m = np.int64(entry_month[i])
+                if m < 0 or m >= n_months:
+                    continue
+                r = regime_of_month[m]
+                month_id = month0 + m
                 # a person entering an abolished state goes where the closure sends them
-                s0 = state0[i]
-                c = cell[i]
+                s = np.int64(state0[i])
+                c = np.int64(cell[i])
+                w = weight[i]
                 key = person_key(seed, person_id[i])
                 moved = -1
-                if rules[r, s0, c, R_CLOSED] == 1:
-                    moved = pick(closure_cdf[r, s0, c], draw(key, month_id, P_CLOSURE_ENTRY))
-                    s0 = moved
-                flow[t, m, n_states if dur0[i] == 0 else n_states + 1, s0] += weight[i]
-                if s0 >= n_states:
-                    continue
-                d0 = dur0[i] if moved < 0 else 0
-                p_key[k] = key
-                p_w[k] = weight[i]
-                p_state[k] = s0
-                p_cell[k] = c
-                p_dur[k] = d0
-                p_dcon[k] = d0
-                p_dspell[k] = spell0[i]
-                p_ol[k] = offer_left_at_entry(rules, conv_sched, r, s0, c, d0) if d0 > 0 else 0
-                k += 1
-            hi = k
-            k = base                    # survivors are packed from the start of the region
-            for j in range(base, hi):
-                s = p_state[j]
-                c = p_cell[j]
-                w = p_w[j]
-                d = p_dur[j]
-                dc = p_dcon[j]
-                ds = p_dspell[j]
-                ol = p_ol[j]
-                key = p_key[j]
-
-                due = schedule[r, s, c, dc] if dc < N_SCHEDULE else due_bits(rules, conv_sched, r, s, c, dc)
-
-                # conversations: the early contact process, then follow-ups (a share of them)
-                conv = 0
-                if due & B_CONV:
-                    conv = 2 if due & B_AKASSE else 1
-                elif due & B_FOLLOWUP:
-                    share = probs[r, s, c, Q_FOLLOWUP_SHARE]
-                    if share >= 1.0 or draw(key, month_id, P_FOLLOWUP) < share:
-                        conv = 2 if due & B_AKASSE else 1
-                if conv == 1:
-                    rf = ration[m, K_CONV, c]
-                    if rf < 1.0 and draw(key, month_id, P_RATION_CONV) >= rf:
-                        conv = 0
-                        activity[t, m, A_CONV_RATIONED, s, c] += w
-                    else:
-                        activity[t, m, A_CONV_JOBCENTRE, s, c] += w
-                elif conv == 2:
-                    activity[t, m, A_CONV_AKASSE, s, c] += w
-
-                # offers: start when due, then lock-in while they last; threat the month before
-                if ol == 0:
-                    if due & B_OFFER_FIRST:
-                        ol = rules[r, s, c, R_OFFER_LEN]
-                    elif due & B_OFFER_REPEAT:
-                        share = probs[r, s, c, Q_OFFER_SHARE]
-                        if share >= 1.0 or draw(key, month_id, P_OFFER) < share:
-                            ol = rules[r, s, c, R_OFFER_LEN]
-                    if ol > 0:
-                        edu = rules[r, s, c, R_OFFER_IS_EDU]
-                        rf = ration[m, K_OFFER_EDUCATION if edu == 1 else K_OFFER_GUIDANCE, c]
-                        if rf < 1.0 and draw(key, month_id, P_RATION_OFFER) >= rf:
-                            activity[t, m, A_EDUCATION_RATIONED if edu == 1 else A_GUIDANCE_RATIONED,
-                                     s, c] += w * ol
-                            ol = 0
-                status = 0
-                if ol > 0:
-                    status = 2
-                    if rules[r, s, c, R_OFFER_IS_EDU] == 1:
-                        activity[t, m, A_OFFER_EDUCATION, s, c] += w
-                    else:
-                        activity[t, m, A_OFFER_GUIDANCE, s, c] += w
-                else:
-                    if due & B_THREAT:
-                        status = 1
-                    if due & B_JOBEDU:
-                        if draw(key, month_id, P_JOBEDU) < probs[r, s, c, Q_JOBEDU_UPTAKE]:
-                            rf = ration[m, K_JOBEDU, c]
-                            if rf < 1.0 and draw(key, month_id, P_RATION_JOBEDU) >= rf:
-                                activity[t, m, A_JOBEDU_RATIONED, s, c] += w
-                            else:
-                                status = 2
-                                activity[t, m, A_JOB_EDUCATION, s, c] += w
-
-                # documents and reviews
-                if ds == 0 and rules[r, s, c, R_INFO_FORM] == 1:
-                    activity[t, m, A_INFO_FORM, s, c] += w
-                if due & B_CERT:
-                    share = probs[r, s, c, Q_CERT_SHARE]
-                    if share >= 1.0 or draw(key, month_id, P_CERT) < share:
-                        activity[t, m, A_CERTIFICATE, s, c] += w
-                if due & B_REVIEW:
-                    activity[t, m, A_REVIEW, s, c] += w
-
-                band = payer_band(ds, c & 1, rules[r, s, c, R_EMPLOYER_MONTHS])
-                occupancy[t, m, s, c, band] += w
-                if rules[r, s, c, R_SPELL_PROFILE] == 1:
-                    spell[t, m, ds if ds < N_SPELL_MONTHS else N_SPELL_MONTHS - 1] += w
-
-                # transition: a time limit, else the monthly exit hazard
-                dest = -1
-                limit = rules[r, s, c, R_LIMIT]
-                if limit >= 0 and d >= limit:
-                    dest = pick(limit_cdf[r, s, c], draw(key, month_id, P_LIMIT))
-                    activity[t, m, A_LIMIT, s, c] += w
-                    if rules[r, s, c, R_REASSESS_AT_LIMIT] == 1:
-                        activity[t, m, A_REASSESS, s, c] += w
-                else:
-                    dd = d if d < n_dur else n_dur - 1
-                    combo = status + 3 if conv > 0 else status
-                    if draw(key, month_id, P_EXIT) < p_exit[r, s, dd, c, combo]:
-                        dest = pick(dest_cdf[r, s, c], draw(key, month_id, P_DEST))
-
-                if dest >= 0:
-                    flow[t, m, s, dest] += w
-                    if rehab[r, dest] == 1:
-                        activity[t, m, A_REHAB, s, c] += w
-                    if dest >= n_states:
-                        continue        # left: not kept
-                    s = dest
-                    d = 0
-                    if rules[r, dest, c, R_RESTART_CONTACT] == 1:
-                        dc = 0
-                    else:
-                        dc = dc + 1 if dc < 32000 else dc
-                    ds = ds + 1 if ds < 32000 else ds
-                    ol = 0
-                else:
-                    d = d + 1 if d < 32000 else d
-                    dc = dc + 1 if dc < 32000 else dc
-                    ds = ds + 1 if ds < 32000 else ds
-                    ol = ol - 1 if ol > 0 else 0
-
-                # a state abolished from next month: move the person now (counted in month m)
-                if close_next and rules[r_next, s, c, R_CLOSED] == 1:
-                    moved = pick(closure_cdf[r_next, s, c], draw(key, month_id, P_CLOSURE))
-                    flow[t, m, s, moved] += w
-                    if moved >= n_states:
-                        continue
+                if rules[r, s, c, R_CLOSED] == 1:
+                    moved = pick(closure_cdf[r, s, c], draw(key, month_id, P_CLOSURE_ENTRY))
                     s = moved
-                    d = 0
-                    if rules[r_next, moved, c, R_RESTART_CONTACT] == 1:
-                        dc = 0
-                    ol = 0
-                p_key[k] = key
-                p_w[k] = w
-                p_state[k] = s
-                p_cell[k] = c
-                p_dur[k] = d
-                p_dcon[k] = dc
-                p_dspell[k] = ds
-                p_ol[k] = ol
-                k += 1
-            count[t] = k - base
+                flo[t, n_states if dur0[i] == 0 else n_states + 1, s, m] += w
+                if s >= n_states:
+                    continue
+                d = np.int64(dur0[i]) if moved < 0 else 0
+                dc = d
+                ds = np.int64(spell0[i])
+                ol = offer_left_at_entry(rules, conv_sched, r, s, c, d) if d > 0 else 0
 
+                while True:
+                    r = regime_of_month[m]
+                    month_id = month0 + m
+                    due = schedule[r, s, c, dc] if dc < N_SCHEDULE else due_bits(rules, conv_sched, r, s, c, dc)
+
+                    # conversations: the early contact process, then follow-ups (a share of them)
+                    conv = 0
+                    if due & B_CONV:
+                        conv = 2 if due & B_AKASSE else 1
+                    elif due & B_FOLLOWUP:
+                        share = probs[r, s, c, Q_FOLLOWUP_SHARE]
+                        if share >= 1.0 or draw(key, month_id, P_FOLLOWUP) < share:
+                            conv = 2 if due & B_AKASSE else 1
+                    if conv == 1:
+                        rf = ration[m, K_CONV, c]
+                        if rf < 1.0 and draw(key, month_id, P_RATION_CONV) >= rf:
+                            conv = 0
+                            act[t, A_CONV_RATIONED, s, c, m] += w
+                        else:
+                            act[t, A_CONV_JOBCENTRE, s, c, m] += w
+                    elif conv == 2:
+                        act[t, A_CONV_AKASSE, s, c, m] += w
+
+                    # offers: start when due, then lock-in while they last; threat the month before
+                    if ol == 0:
+                        if due & B_OFFER_FIRST:
+                            ol = rules[r, s, c, R_OFFER_LEN]
+                        elif due & B_OFFER_REPEAT:
+                            share = probs[r, s, c, Q_OFFER_SHARE]
+                            if share >= 1.0 or draw(key, month_id, P_OFFER) < share:
+                                ol = rules[r, s, c, R_OFFER_LEN]
+                        if ol > 0:
+                            edu = rules[r, s, c, R_OFFER_IS_EDU]
+                            rf = ration[m, K_OFFER_EDUCATION if edu == 1 else K_OFFER_GUIDANCE, c]
+                            if rf < 1.0 and draw(key, month_id, P_RATION_OFFER) >= rf:
+                                act[t, A_EDUCATION_RATIONED if edu == 1 else A_GUIDANCE_RATIONED,
+                                    s, c, m] += w * ol
+                                ol = 0
+                    status = 0
+                    if ol > 0:
+                        status = 2
+                        if rules[r, s, c, R_OFFER_IS_EDU] == 1:
+                            act[t, A_OFFER_EDUCATION, s, c, m] += w
+                        else:
+                            act[t, A_OFFER_GUIDANCE, s, c, m] += w
+                    else:
+                        if due & B_THREAT:
+                            status = 1
+                        if due & B_JOBEDU:
+                            if draw(key, month_id, P_JOBEDU) < probs[r, s, c, Q_JOBEDU_UPTAKE]:
+                                rf = ration[m, K_JOBEDU, c]
+                                if rf < 1.0 and draw(key, month_id, P_RATION_JOBEDU) >= rf:
+                                    act[t, A_JOBEDU_RATIONED, s, c, m] += w
+                                else:
+                                    status = 2
+                                    act[t, A_JOB_EDUCATION, s, c, m] += w
+
+                    # documents and reviews
+                    if ds == 0 and rules[r, s, c, R_INFO_FORM] == 1:
+                        act[t, A_INFO_FORM, s, c, m] += w
+                    if due & B_CERT:
+                        share = probs[r, s, c, Q_CERT_SHARE]
+                        if share >= 1.0 or draw(key, month_id, P_CERT) < share:
+                            act[t, A_CERTIFICATE, s, c, m] += w
+                    if due & B_REVIEW:
+                        act[t, A_REVIEW, s, c, m] += w
+
+                    band = payer_band(ds, c & 1, rules[r, s, c, R_EMPLOYER_MONTHS])
+                    occ[t, s, c, m, band] += w
+                    if rules[r, s, c, R_SPELL_PROFILE] == 1:
+                        spell[t, m, ds if ds < N_SPELL_MONTHS else N_SPELL_MONTHS - 1] += w
+
+                    # transition: a time limit, else the monthly exit hazard
+                    dest = -1
+                    limit = rules[r, s, c, R_LIMIT]
+                    if limit >= 0 and d >= limit:
+                        dest = pick(limit_cdf[r, s, c], draw(key, month_id, P_LIMIT))
+                        act[t, A_LIMIT, s, c, m] += w
+                        if rules[r, s, c, R_REASSESS_AT_LIMIT] == 1:
+                            act[t, A_REASSESS, s, c, m] += w
+                    else:
+                        dd = d if d < n_dur else n_dur - 1
+                        combo = status + 3 if conv > 0 else status
+                        if draw(key, month_id, P_EXIT) < hazard[r, s, c, dd, combo]:
+                            dest = pick(dest_cdf[r, s, c], draw(key, month_id, P_DEST))
+
+                    if dest >= 0:
+                        flo[t, s, dest, m] += w
+                        if rehab[r, dest] == 1:
+                            act[t, A_REHAB, s, c, m] += w
+                        if dest >= n_states:
+                            break               # left
+                        s = dest
+                        d = 0
+                        if rules[r, dest, c, R_RESTART_CONTACT] == 1:
+                            dc = 0
+                        else:
+                            dc = dc + 1 if dc < 32000 else dc
+                        ds = ds + 1 if ds < 32000 else ds
+                        ol = 0
+                    else:
+                        d = d + 1 if d < 32000 else d
+                        dc = dc + 1 if dc < 32000 else dc
+                        ds = ds + 1 if ds < 32000 else ds
+                        ol = ol - 1 if ol > 0 else 0
+
+                    # a state abolished from next month: move the person now (counted in month m)
+                    if m + 1 >= n_months:
+                        break
+                    r_next = regime_of_month[m + 1]
+                    if any_closed[r_next] and rules[r_next, s, c, R_CLOSED] == 1:
+                        moved = pick(closure_cdf[r_next, s, c], draw(key, month_id, P_CLOSURE))
+                        flo[t, s, moved, m] += w
+                        if moved >= n_states:
+                            break
+                        s = moved
+                        d = 0
+                        if rules[r_next, moved, c, R_RESTART_CONTACT] == 1:
+                            dc = 0
+                        ol = 0
+                    m += 1
+
+    occupancy = np.empty((n_chunks, n_months, n_states, n_cells, n_bands), np.int64)
+    activity = np.empty((n_chunks, n_months, N_ACTIVITIES, n_states, n_cells), np.int64)
+    flow = np.empty((n_chunks, n_months, n_states + 2, n_dest), np.int64)
+    for t in range(n_chunks):
+        for m in range(n_months):
+            occupancy[t, m] = occ[t, :, :, m, :]
+            activity[t, m] = act[t, :, :, :, m]
+            flow[t, m] = flo[t, :, :, m]
     return occupancy, activity, flow, spell

@@ -367,6 +367,13 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     for a in range(n_reg):
         any_closed[a] = rules[a, :, :, R_CLOSED].max() == 1
     n_ranges = (n + RANGE - 1) // RANGE
+    # flat views: index arithmetic once per state entered, not per person-month
+    sched1 = schedule.reshape(-1)
+    hazard1 = hazard.reshape(-1)
+    act1 = act.reshape(-1)
+    occ1 = occ.reshape(-1)
+    n_sc = n_states * n_cells
+    act_stride = n_sc * n_months          # from one activity to the next
 
     for t in prange(n_chunks):
         for q in range(t, n_ranges, n_chunks):
@@ -374,11 +381,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                 m = np.int64(entry_month[i])
                 if m < 0 or m >= n_months:
                     continue
-                r = regime_of_month[m]
+                r = np.int64(regime_of_month[m])
                 month_id = month0 + m
                 # a person entering an abolished state goes where the closure sends them
                 s = np.int64(state0[i])
                 c = np.int64(cell[i])
+                flag = c & 1
                 w = weight[i]
                 key = person_key(seed, person_id[i])
                 moved = -1
@@ -391,98 +399,119 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                 d = np.int64(dur0[i]) if moved < 0 else 0
                 dc = d
                 ds = np.int64(spell0[i])
-                ol = offer_left_at_entry(rules, conv_sched, r, s, c, d) if d > 0 else 0
+                ol = np.int64(offer_left_at_entry(rules, conv_sched, r, s, c, d)) if d > 0 else 0
+                # the (regime, state) whose rules are loaded in the loop, and those rules
+                r_rules = s_rules = -1
+                sched_at = hazard_at = act_at = occ_at = 0
+                offer_len = offer_edu = info_form = employer_months = in_profile = reassess = 0
+                limit = a_offer = a_offer_rationed = k_offer = 0
+                followup_share = offer_share = cert_share = jobedu_uptake = 0.0
 
                 while True:
-                    r = regime_of_month[m]
+                    r = np.int64(regime_of_month[m])
                     month_id = month0 + m
-                    due = schedule[r, s, c, dc] if dc < N_SCHEDULE else due_bits(rules, conv_sched, r, s, c, dc)
+                    if r != r_rules or s != s_rules:
+                        # this state's rules and offsets, kept until the state or regime changes
+                        r_rules = r
+                        s_rules = s
+                        g = (r * n_states + s) * n_cells + c
+                        sched_at = g * N_SCHEDULE
+                        hazard_at = g * n_dur * N_COMBOS
+                        act_at = t * N_ACTIVITIES * act_stride + (s * n_cells + c) * n_months
+                        occ_at = ((t * n_states + s) * n_cells + c) * n_months * n_bands
+                        offer_len = rules[r, s, c, R_OFFER_LEN]
+                        offer_edu = rules[r, s, c, R_OFFER_IS_EDU]
+                        info_form = rules[r, s, c, R_INFO_FORM]
+                        employer_months = rules[r, s, c, R_EMPLOYER_MONTHS]
+                        in_profile = rules[r, s, c, R_SPELL_PROFILE]
+                        limit = rules[r, s, c, R_LIMIT]
+                        reassess = rules[r, s, c, R_REASSESS_AT_LIMIT]
+                        followup_share = probs[r, s, c, Q_FOLLOWUP_SHARE]
+                        offer_share = probs[r, s, c, Q_OFFER_SHARE]
+                        cert_share = probs[r, s, c, Q_CERT_SHARE]
+                        jobedu_uptake = probs[r, s, c, Q_JOBEDU_UPTAKE]
+                        a_offer = A_OFFER_EDUCATION if offer_edu == 1 else A_OFFER_GUIDANCE
+                        a_offer_rationed = A_EDUCATION_RATIONED if offer_edu == 1 else A_GUIDANCE_RATIONED
+                        k_offer = K_OFFER_EDUCATION if offer_edu == 1 else K_OFFER_GUIDANCE
+                    due = sched1[sched_at + dc] if dc < N_SCHEDULE else due_bits(rules, conv_sched, r, s, c, dc)
+                    am = act_at + m
 
                     # conversations: the early contact process, then follow-ups (a share of them)
                     conv = 0
                     if due & B_CONV:
                         conv = 2 if due & B_AKASSE else 1
                     elif due & B_FOLLOWUP:
-                        share = probs[r, s, c, Q_FOLLOWUP_SHARE]
-                        if share >= 1.0 or draw(key, month_id, P_FOLLOWUP) < share:
+                        if followup_share >= 1.0 or draw(key, month_id, P_FOLLOWUP) < followup_share:
                             conv = 2 if due & B_AKASSE else 1
                     if conv == 1:
                         rf = ration[m, K_CONV, c]
                         if rf < 1.0 and draw(key, month_id, P_RATION_CONV) >= rf:
                             conv = 0
-                            act[t, A_CONV_RATIONED, s, c, m] += w
+                            act1[am + A_CONV_RATIONED * act_stride] += w
                         else:
-                            act[t, A_CONV_JOBCENTRE, s, c, m] += w
+                            act1[am + A_CONV_JOBCENTRE * act_stride] += w
                     elif conv == 2:
-                        act[t, A_CONV_AKASSE, s, c, m] += w
+                        act1[am + A_CONV_AKASSE * act_stride] += w
 
                     # offers: start when due, then lock-in while they last; threat the month before
                     if ol == 0:
                         if due & B_OFFER_FIRST:
-                            ol = rules[r, s, c, R_OFFER_LEN]
+                            ol = offer_len
                         elif due & B_OFFER_REPEAT:
-                            share = probs[r, s, c, Q_OFFER_SHARE]
-                            if share >= 1.0 or draw(key, month_id, P_OFFER) < share:
-                                ol = rules[r, s, c, R_OFFER_LEN]
+                            if offer_share >= 1.0 or draw(key, month_id, P_OFFER) < offer_share:
+                                ol = offer_len
                         if ol > 0:
-                            edu = rules[r, s, c, R_OFFER_IS_EDU]
-                            rf = ration[m, K_OFFER_EDUCATION if edu == 1 else K_OFFER_GUIDANCE, c]
+                            rf = ration[m, k_offer, c]
                             if rf < 1.0 and draw(key, month_id, P_RATION_OFFER) >= rf:
-                                act[t, A_EDUCATION_RATIONED if edu == 1 else A_GUIDANCE_RATIONED,
-                                    s, c, m] += w * ol
+                                act1[am + a_offer_rationed * act_stride] += w * ol
                                 ol = 0
                     status = 0
                     if ol > 0:
                         status = 2
-                        if rules[r, s, c, R_OFFER_IS_EDU] == 1:
-                            act[t, A_OFFER_EDUCATION, s, c, m] += w
-                        else:
-                            act[t, A_OFFER_GUIDANCE, s, c, m] += w
+                        act1[am + a_offer * act_stride] += w
                     else:
                         if due & B_THREAT:
                             status = 1
                         if due & B_JOBEDU:
-                            if draw(key, month_id, P_JOBEDU) < probs[r, s, c, Q_JOBEDU_UPTAKE]:
+                            if draw(key, month_id, P_JOBEDU) < jobedu_uptake:
                                 rf = ration[m, K_JOBEDU, c]
                                 if rf < 1.0 and draw(key, month_id, P_RATION_JOBEDU) >= rf:
-                                    act[t, A_JOBEDU_RATIONED, s, c, m] += w
+                                    act1[am + A_JOBEDU_RATIONED * act_stride] += w
                                 else:
                                     status = 2
-                                    act[t, A_JOB_EDUCATION, s, c, m] += w
+                                    act1[am + A_JOB_EDUCATION * act_stride] += w
 
                     # documents and reviews
-                    if ds == 0 and rules[r, s, c, R_INFO_FORM] == 1:
-                        act[t, A_INFO_FORM, s, c, m] += w
+                    if ds == 0 and info_form == 1:
+                        act1[am + A_INFO_FORM * act_stride] += w
                     if due & B_CERT:
-                        share = probs[r, s, c, Q_CERT_SHARE]
-                        if share >= 1.0 or draw(key, month_id, P_CERT) < share:
-                            act[t, A_CERTIFICATE, s, c, m] += w
+                        if cert_share >= 1.0 or draw(key, month_id, P_CERT) < cert_share:
+                            act1[am + A_CERTIFICATE * act_stride] += w
                     if due & B_REVIEW:
-                        act[t, A_REVIEW, s, c, m] += w
+                        act1[am + A_REVIEW * act_stride] += w
 
-                    band = payer_band(ds, c & 1, rules[r, s, c, R_EMPLOYER_MONTHS])
-                    occ[t, s, c, m, band] += w
-                    if rules[r, s, c, R_SPELL_PROFILE] == 1:
+                    band = payer_band(ds, flag, employer_months)
+                    occ1[occ_at + m * n_bands + band] += w
+                    if in_profile == 1:
                         spell[t, m, ds if ds < N_SPELL_MONTHS else N_SPELL_MONTHS - 1] += w
 
                     # transition: a time limit, else the monthly exit hazard
                     dest = -1
-                    limit = rules[r, s, c, R_LIMIT]
                     if limit >= 0 and d >= limit:
                         dest = pick(limit_cdf[r, s, c], draw(key, month_id, P_LIMIT))
-                        act[t, A_LIMIT, s, c, m] += w
-                        if rules[r, s, c, R_REASSESS_AT_LIMIT] == 1:
-                            act[t, A_REASSESS, s, c, m] += w
+                        act1[am + A_LIMIT * act_stride] += w
+                        if reassess == 1:
+                            act1[am + A_REASSESS * act_stride] += w
                     else:
                         dd = d if d < n_dur else n_dur - 1
                         combo = status + 3 if conv > 0 else status
-                        if draw(key, month_id, P_EXIT) < hazard[r, s, c, dd, combo]:
+                        if draw(key, month_id, P_EXIT) < hazard1[hazard_at + dd * N_COMBOS + combo]:
                             dest = pick(dest_cdf[r, s, c], draw(key, month_id, P_DEST))
 
                     if dest >= 0:
                         flo[t, s, dest, m] += w
                         if rehab[r, dest] == 1:
-                            act[t, A_REHAB, s, c, m] += w
+                            act1[am + A_REHAB * act_stride] += w
                         if dest >= n_states:
                             break               # left
                         s = dest

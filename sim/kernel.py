@@ -367,6 +367,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     for a in range(n_reg):
         any_closed[a] = rules[a, :, :, R_CLOSED].max() == 1
     n_ranges = (n + RANGE - 1) // RANGE
+    rationed = np.zeros(n_months, np.bool_)     # months with any delivery share below 1
+    for m in range(n_months):
+        rationed[m] = ration[m].min() < 1.0
     # flat views: index arithmetic once per state entered, not per person-month
     sched1 = schedule.reshape(-1)
     hazard1 = hazard.reshape(-1)
@@ -445,7 +448,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                             conv = 2 if due & B_AKASSE else 1
                     if conv == 1:
                         rf = ration[m, K_CONV, c]
-                        if rf < 1.0 and draw(key, month_id, P_RATION_CONV) >= rf:
+                        if rationed[m] and rf < 1.0 and draw(key, month_id, P_RATION_CONV) >= rf:
                             conv = 0
                             act1[am + A_CONV_RATIONED * act_stride] += w
                         else:
@@ -460,7 +463,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         elif due & B_OFFER_REPEAT:
                             if offer_share >= 1.0 or draw(key, month_id, P_OFFER) < offer_share:
                                 ol = offer_len
-                        if ol > 0:
+                        if ol > 0 and rationed[m]:
                             rf = ration[m, k_offer, c]
                             if rf < 1.0 and draw(key, month_id, P_RATION_OFFER) >= rf:
                                 act1[am + a_offer_rationed * act_stride] += w * ol

@@ -167,14 +167,14 @@ def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18
     age = np.empty(n, np.int16)
     muni = np.empty(n, np.int16)
     for i in prange(n):
-        pid = person_id[i]
+        key = person_key(seed, person_id[i])
         s = state[i]
         c = cell[i]
         if c < 0:
-            youth = 1 if uniform(seed, pid, month_id, purposes[0]) < shares[s, 0] else 0
-            provider = 1 if uniform(seed, pid, month_id, purposes[1]) < shares[s, 1] else 0
-            flag = 1 if uniform(seed, pid, month_id, purposes[2]) < shares[s, 2] else 0
-            u = uniform(seed, pid, month_id, purposes[3])
+            youth = 1 if draw(key, month_id, purposes[0]) < shares[s, 0] else 0
+            provider = 1 if draw(key, month_id, purposes[1]) < shares[s, 1] else 0
+            flag = 1 if draw(key, month_id, purposes[2]) < shares[s, 2] else 0
+            u = draw(key, month_id, purposes[3])
             distance = 0
             if u >= distance_cdf[s, 0]:
                 distance = 1
@@ -182,14 +182,14 @@ def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18
                 distance = 2
             c = ((youth * 3 + distance) * 2 + provider) * 2 + flag
         out_cell[i] = c
-        u_age = uniform(seed, pid, month_id, purposes[4])
+        u_age = draw(key, month_id, purposes[4])
         if s == under_18:
             age[i] = 16 + int(u_age * 2)
         elif c >= 12:
             age[i] = 18 + int(u_age * 12)
         else:
             age[i] = 30 + int(u_age * 37)
-        muni[i] = int(uniform(seed, pid, month_id, purposes[5]) * n_municipalities)
+        muni[i] = int(draw(key, month_id, purposes[5]) * n_municipalities)
     return out_cell, age, muni
 
 

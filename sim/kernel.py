@@ -270,16 +270,50 @@ def offer_left_at_entry(rules, conv_sched, r, s, c, dc):
 
 
 @njit(cache=True)
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
+
+
+@njit(cache=True)
+def schedule_period(rules, r, s, c):
+    """``(start, period)``: from contact month ``start`` on, ``due_bits`` repeats every ``period``
+    months (follow-ups, repeat offers and reviews are the periodic rules; the others end)."""
+    start = max(rules[r, s, c, R_EARLY_LEN], rules[r, s, c, R_AKASSE_MONTHS],
+                rules[r, s, c, R_OFFER_FIRST] + 1, rules[r, s, c, R_REVIEW_FIRST] + 1,
+                rules[r, s, c, R_CERT_MONTH] + 1, 0)
+    if rules[r, s, c, R_JOBEDU_FROM] < rules[r, s, c, R_JOBEDU_UNTIL]:
+        start = max(start, rules[r, s, c, R_JOBEDU_UNTIL])
+    period = 1
+    for col in (R_FOLLOWUP_EVERY, R_OFFER_EVERY, R_REVIEW_EVERY):
+        k = rules[r, s, c, col]
+        if k > 0:
+            period = period * k // _gcd(period, k)
+    return start, period
+
+
+@njit(cache=True)
 def build_schedule(rules, conv_sched):
-    """The table of ``due_bits`` for contact months below N_SCHEDULE: (R, S, C, N_SCHEDULE)."""
+    """The table of ``due_bits`` for contact months below N_SCHEDULE: (R, S, C, N_SCHEDULE),
+    and the contact month that stands in for a later one: ``repeat[R, S, C] = (start, period)``
+    with ``due_bits(dc) == table[start + (dc - start) % period]`` for dc >= N_SCHEDULE, or
+    (-1, 0) where the schedule does not repeat within the table (``due_bits`` is called)."""
     n_reg, n_states, n_cells = rules.shape[0], rules.shape[1], rules.shape[2]
     out = np.zeros((n_reg, n_states, n_cells, N_SCHEDULE), np.int16)
+    repeat = np.zeros((n_reg, n_states, n_cells, 2), np.int64)
     for r in range(n_reg):
         for s in range(n_states):
             for c in range(n_cells):
                 for dc in range(N_SCHEDULE):
                     out[r, s, c, dc] = due_bits(rules, conv_sched, r, s, c, dc)
-    return out
+                start, period = schedule_period(rules, r, s, c)
+                if start + period <= N_SCHEDULE:
+                    repeat[r, s, c, 0] = start
+                    repeat[r, s, c, 1] = period
+                else:
+                    repeat[r, s, c, 0] = -1
+    return out, repeat
 
 
 @njit(cache=True)
@@ -354,7 +388,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     flo = np.zeros((n_chunks, n_states + 2, n_dest, n_months), np.int64)
     spell = np.zeros((n_chunks, n_months, N_SPELL_MONTHS), np.int64)
 
-    schedule = build_schedule(rules, conv_sched)
+    schedule, repeat = build_schedule(rules, conv_sched)
     # the exit hazard with duration next to the combination: a person's months read neighbours
     hazard = np.empty((n_reg, n_states, n_cells, n_dur, N_COMBOS))
     for a in range(n_reg):
@@ -405,7 +439,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                 ol = np.int64(offer_left_at_entry(rules, conv_sched, r, s, c, d)) if d > 0 else 0
                 # the (regime, state) whose rules are loaded in the loop, and those rules
                 r_rules = s_rules = -1
-                sched_at = hazard_at = act_at = occ_at = 0
+                sched_at = hazard_at = act_at = occ_at = rep_start = rep_period = 0
                 offer_len = offer_edu = info_form = employer_months = in_profile = reassess = 0
                 limit = a_offer = a_offer_rationed = k_offer = 0
                 followup_share = offer_share = cert_share = jobedu_uptake = 0.0
@@ -419,6 +453,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         s_rules = s
                         g = (r * n_states + s) * n_cells + c
                         sched_at = g * N_SCHEDULE
+                        rep_start = repeat[r, s, c, 0]
+                        rep_period = repeat[r, s, c, 1]
                         hazard_at = g * n_dur * N_COMBOS
                         act_at = t * N_ACTIVITIES * act_stride + (s * n_cells + c) * n_months
                         occ_at = ((t * n_states + s) * n_cells + c) * n_months * n_bands
@@ -436,7 +472,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         a_offer = A_OFFER_EDUCATION if offer_edu == 1 else A_OFFER_GUIDANCE
                         a_offer_rationed = A_EDUCATION_RATIONED if offer_edu == 1 else A_GUIDANCE_RATIONED
                         k_offer = K_OFFER_EDUCATION if offer_edu == 1 else K_OFFER_GUIDANCE
-                    due = sched1[sched_at + dc] if dc < N_SCHEDULE else due_bits(rules, conv_sched, r, s, c, dc)
+                    if dc < N_SCHEDULE:
+                        due = sched1[sched_at + dc]
+                    elif rep_start >= 0:
+                        due = sched1[sched_at + rep_start + (dc - rep_start) % rep_period]
+                    else:
+                        due = due_bits(rules, conv_sched, r, s, c, dc)
                     am = act_at + m
 
                     # conversations: the early contact process, then follow-ups (a share of them)

@@ -115,3 +115,40 @@ def test_engines_agree_on_shipped_reforms(data, reform):
     for x, y in ((a.occupancy, b.occupancy), (a.activity, b.activity), (a.flow, b.flow), (a.spell, b.spell)):
         np.testing.assert_array_equal(x, y)
     assert len(set(a.regime_of_month)) > 1
+
+
+@pytest.mark.parametrize("name", ["baseline", "expert_group", "agreement_2025"])
+def test_schedule_repeats_beyond_its_table(data, name):
+    """The kernel looks contact months past the schedule table up by its period: the same bits."""
+    from sim import kernel as K
+    from sim.rules import build_tables
+    from sim.scenario import load_scenario
+    tables = build_tables(load_scenario(name, data).regimes()[0])
+    sched, repeat = K.build_schedule(tables.rules, tables.conv_sched)
+    n_reg, n_states, n_cells = tables.rules.shape[:3]
+    checked = 0
+    for r in range(n_reg):
+        for s in range(n_states):
+            for c in range(n_cells):
+                start, period = repeat[r, s, c]
+                assert start >= 0 and period >= 1, (r, s, c)
+                for dc in range(K.N_SCHEDULE, 1200, 5):
+                    assert K.due_bits(tables.rules, tables.conv_sched, r, s, c, dc) == \
+                        sched[r, s, c, start + (dc - start) % period], (r, s, c, dc)
+                    checked += 1
+    assert checked > 10_000
+
+
+def test_engines_agree_on_long_spells(short_scenario):
+    """Persons far into their contact process (past the kernel's schedule table) and long spells."""
+    pop = build_population(short_scenario, seed=9, scale=0.002)
+    stock = pop.entry_month == 0
+    assert stock.sum() > 100
+    pop.months_in_state[stock] = 230 + (np.arange(stock.sum()) % 40).astype(np.int16)
+    pop.months_in_spell[stock] = pop.months_in_state[stock] + 5
+    a = simulate(short_scenario, seed=9, engine="numba", population=pop)
+    b = simulate(short_scenario, seed=9, engine="numpy", population=pop)
+    np.testing.assert_array_equal(a.occupancy, b.occupancy)
+    np.testing.assert_array_equal(a.activity, b.activity)
+    np.testing.assert_array_equal(a.flow, b.flow)
+    assert a.activity.sum() > 0

@@ -13,6 +13,7 @@ A rule may apply to part of a state's persons: ``rules.dagpenge@far.contact_mont
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -32,12 +33,29 @@ EVENTS = ("exit", "limit", "closure")
 _YOUTH_STATES = ("youth_education_ready", "youth_activity_ready")
 
 
+_selectors = functools.lru_cache(maxsize=1024)(selectors_of_cell)
+
+
+def _parse_rule_name(name: str):
+    """``rules.STATE@SELECTOR.RULE`` as (STATE, SELECTOR, RULE); SELECTOR is None where there is
+    none. None for a name that is not a rule."""
+    parts = name.split(".")
+    if len(parts) != 3 or parts[0] != "rules":
+        return None
+    scope, at, selector = parts[1].partition("@")
+    return scope, (selector if at else None), parts[2]
+
+
 class ParamReader:
-    """Reads parameters and remembers which were read (a test checks that all are used)."""
+    """Reads parameters and remembers which were read (a test checks that all are used).
+
+    Rules are looked up in an index by (state, rule) built once from the parameter names, so
+    resolving a rule for a cell is a few dictionary look-ups, not a list of names to build."""
 
     def __init__(self, params: dict):
         self.params = params
         self.used: set[str] = set()
+        self._rules: dict[tuple[str, str], dict[str | None, str]] | None = None
 
     def get(self, name: str, default=None):
         if name in self.params:
@@ -47,18 +65,50 @@ class ParamReader:
             raise KeyError(name)
         return default
 
+    def _rule_index(self) -> dict[tuple[str, str], dict[str | None, str]]:
+        """{(STATE or 'general', RULE): {SELECTOR or None: parameter name}} of every rule."""
+        if self._rules is None:
+            index: dict[tuple[str, str], dict[str | None, str]] = {}
+            for name in self.params:
+                parsed = _parse_rule_name(name)
+                if parsed is not None:
+                    scope, selector, rule = parsed
+                    index.setdefault((scope, rule), {})[selector] = name
+            self._rules = index
+        return self._rules
+
+    def _resolve(self, state: str, rule: str, sels) -> str | None:
+        """The name of the parameter that sets ``rule`` for ``state`` and selectors ``sels``."""
+        index = self._rule_index()
+        for scope in (state, "general"):
+            candidates = index.get((scope, rule))
+            if candidates:
+                for sel in sels:
+                    if sel in candidates:
+                        return candidates[sel]
+                if None in candidates:
+                    return candidates[None]
+        return None
+
     def rule(self, state: str, rule: str, default, cell: int | None = None):
         """The first of ``rules.STATE@SELECTOR.RULE`` (selectors ``cell`` matches, in order of
         precedence), ``rules.STATE.RULE``, ``rules.general@SELECTOR.RULE``, ``rules.general.RULE``;
         else ``default``."""
-        sels = selectors_of_cell(cell, state) if cell is not None else ()
-        keys = ([f"rules.{state}@{sel}.{rule}" for sel in sels] + [f"rules.{state}.{rule}"]
-                + [f"rules.general@{sel}.{rule}" for sel in sels] + [f"rules.general.{rule}"])
-        for key in keys:
-            if key in self.params:
-                self.used.add(key)
-                return self.params[key]
-        return default
+        name = self._resolve(state, rule, _selectors(cell, state) if cell is not None else ())
+        if name is None:
+            return default
+        self.used.add(name)
+        return self.params[name]
+
+    def rule_by_cell(self, state: str, rule: str, default) -> list:
+        """``rule(state, rule, default, cell)`` for every cell, in cell order (resolved once
+        where no parameter for the state or ``general`` has a selector)."""
+        index = self._rule_index()
+        selective = any(sel is not None for scope in (state, "general")
+                        for sel in index.get((scope, rule), ()))
+        if not selective:
+            return [self.rule(state, rule, default)] * N_CELLS
+        return [self.rule(state, rule, default, c) for c in range(N_CELLS)]
 
 
 def social_assistance_state(youth: int, distance: int) -> int:
@@ -101,38 +151,52 @@ def _schedule(value) -> tuple[int, ...]:
     return value if isinstance(value, tuple) else (int(value),)
 
 
-def _rule_row(p: ParamReader, state: str, cell: int):
-    """The integer rules, conversation schedule and probabilities of one (state, cell)."""
-    row = np.zeros(K.N_RULES, np.int32)
-    sched = np.zeros(MAX_EARLY, np.int8)
-    contact = _schedule(p.rule(state, "contact_months", (), cell))
-    if contact and max(contact) >= MAX_EARLY:
+#: integer rules a state reads by cell: (rule, column of the rule table, default)
+_INT_RULES = (
+    ("akasse_months", K.R_AKASSE_MONTHS, 0),
+    ("followup_every_months", K.R_FOLLOWUP_EVERY, 0),
+    ("offer_first_month", K.R_OFFER_FIRST, -1),
+    ("offer_every_months", K.R_OFFER_EVERY, 0),
+    ("offer_length_months", K.R_OFFER_LEN, 1),
+    ("offer_is_education", K.R_OFFER_IS_EDU, 0),
+    ("job_education_from_month", K.R_JOBEDU_FROM, 0),
+    ("job_education_until_month", K.R_JOBEDU_UNTIL, 0),
+    ("information_form", K.R_INFO_FORM, 0),
+    ("medical_certificate_month", K.R_CERT_MONTH, -1),
+    ("review_first_month", K.R_REVIEW_FIRST, -1),
+    ("review_every_months", K.R_REVIEW_EVERY, 0),
+    ("closed", K.R_CLOSED, 0),
+)
+#: probabilities a state reads by cell: (rule, column of the probability table, default)
+_PROB_RULES = (
+    ("job_education_uptake_per_month", K.Q_JOBEDU_UPTAKE, 0.0),
+    ("medical_certificate_share", K.Q_CERT_SHARE, 1.0),
+    ("followup_delivery_share", K.Q_FOLLOWUP_SHARE, 1.0),
+    ("repeat_offer_delivery_share", K.Q_OFFER_SHARE, 1.0),
+)
+
+
+def _rule_rows(p: ParamReader, state: str):
+    """The integer rules (C, N_RULES), conversation schedules (C, MAX_EARLY) and probabilities
+    (C, N_PROBS) of one state, by cell."""
+    rows = np.zeros((N_CELLS, K.N_RULES), np.int32)
+    sched = np.zeros((N_CELLS, MAX_EARLY), np.int8)
+    probs = np.zeros((N_CELLS, K.N_PROBS))
+    contact = [_schedule(value) for value in p.rule_by_cell(state, "contact_months", ())]
+    if any(months and max(months) >= MAX_EARLY for months in contact):
         raise ValueError(f"rules.{state}.contact_months: months beyond {MAX_EARLY - 1} are not supported")
-    akasse = int(p.rule(state, "akasse_months", 0, cell))
-    for month in contact:
-        sched[month] = 2 if month < akasse else 1
-    row[K.R_EARLY_LEN] = max(contact) + 1 if contact else 0
-    row[K.R_AKASSE_MONTHS] = akasse
-    row[K.R_FOLLOWUP_EVERY] = int(p.rule(state, "followup_every_months", 0, cell))
-    row[K.R_OFFER_FIRST] = int(p.rule(state, "offer_first_month", -1, cell))
-    row[K.R_OFFER_EVERY] = int(p.rule(state, "offer_every_months", 0, cell))
-    row[K.R_OFFER_LEN] = int(p.rule(state, "offer_length_months", 1, cell))
-    row[K.R_OFFER_IS_EDU] = int(p.rule(state, "offer_is_education", 0, cell))
-    row[K.R_JOBEDU_FROM] = int(p.rule(state, "job_education_from_month", 0, cell))
-    row[K.R_JOBEDU_UNTIL] = int(p.rule(state, "job_education_until_month", 0, cell))
-    row[K.R_INFO_FORM] = int(p.rule(state, "information_form", 0, cell))
-    row[K.R_CERT_MONTH] = int(p.rule(state, "medical_certificate_month", -1, cell))
-    row[K.R_REVIEW_FIRST] = int(p.rule(state, "review_first_month", -1, cell))
-    row[K.R_REVIEW_EVERY] = int(p.rule(state, "review_every_months", 0, cell))
-    row[K.R_LIMIT] = -1
-    row[K.R_RESTART_CONTACT] = int(p.get("rules.general.restart_contact_on_switch"))
-    row[K.R_CLOSED] = int(p.rule(state, "closed", 0, cell))
-    probs = np.zeros(K.N_PROBS)
-    probs[K.Q_JOBEDU_UPTAKE] = float(p.rule(state, "job_education_uptake_per_month", 0.0, cell))
-    probs[K.Q_CERT_SHARE] = float(p.rule(state, "medical_certificate_share", 1.0, cell))
-    probs[K.Q_FOLLOWUP_SHARE] = float(p.rule(state, "followup_delivery_share", 1.0, cell))
-    probs[K.Q_OFFER_SHARE] = float(p.rule(state, "repeat_offer_delivery_share", 1.0, cell))
-    return row, sched, probs
+    for rule, column, default in _INT_RULES:
+        rows[:, column] = [int(value) for value in p.rule_by_cell(state, rule, default)]
+    for c, months in enumerate(contact):
+        akasse = rows[c, K.R_AKASSE_MONTHS]
+        for month in months:
+            sched[c, month] = 2 if month < akasse else 1
+        rows[c, K.R_EARLY_LEN] = max(months) + 1 if months else 0
+    rows[:, K.R_LIMIT] = -1
+    rows[:, K.R_RESTART_CONTACT] = int(p.get("rules.general.restart_contact_on_switch"))
+    for rule, column, default in _PROB_RULES:
+        probs[:, column] = [float(value) for value in p.rule_by_cell(state, rule, default)]
+    return rows, sched, probs
 
 
 def _time_limits(p: ParamReader, rules: np.ndarray) -> None:
@@ -159,10 +223,27 @@ def _time_limits(p: ParamReader, rules: np.ndarray) -> None:
     rules[dp, :, K.R_LIMIT] = int(p.get("rules.dagpenge.entitlement_months")) - 1
 
 
+@functools.lru_cache(maxsize=256)
+def _destination_by_cell(dest: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where a destination named in the data leads, by cell: the destination code (C,), and
+    whether it is ``exit_job`` from far from the labour market (C,). ``social_assistance``
+    resolves by age and distance."""
+    codes, far_job = [], []
+    for c in range(N_CELLS):
+        youth, distance, _, _ = cell_parts(c)
+        k = social_assistance_state(youth, distance) if dest == SOCIAL_ASSISTANCE else DEST[dest]
+        codes.append(k)
+        far_job.append(k == DEST["exit_job"] and distance == 2)
+    codes_arr, far_arr = np.array(codes), np.array(far_job)
+    codes_arr.flags.writeable = far_arr.flags.writeable = False
+    return codes_arr, far_arr
+
+
 def _destination_shares(p: ParamReader, event: str) -> np.ndarray:
     """Shares (S, C, K) of destinations for an event, resolved by cell; each row sums to 1."""
     far_factor = p.get("behaviour.far_job_share_factor")
     shares = np.zeros((N_STATES, N_CELLS, N_DEST))
+    cells = np.arange(N_CELLS)
     totals: dict[str, float] = {}
     for name, value in p.params.items():
         if not name.startswith("destination."):
@@ -173,11 +254,9 @@ def _destination_shares(p: ParamReader, event: str) -> np.ndarray:
         share = p.get(name)
         totals[state] = totals.get(state, 0.0) + share
         s = STATE[state]
-        for c in range(N_CELLS):
-            youth, distance, _, _ = cell_parts(c)
-            k = social_assistance_state(youth, distance) if dest == SOCIAL_ASSISTANCE else DEST[dest]
-            w = share * far_factor if (event == "exit" and k == DEST["exit_job"] and distance == 2) else share
-            shares[s, c, k] += w
+        codes, far_job = _destination_by_cell(dest)
+        w = np.where(far_job, share * far_factor, share) if event == "exit" else share
+        shares[s, cells, codes] += w
     for state, total in totals.items():
         if abs(total - 1.0) > 1e-9 and not (event == "closure" and total == 0.0):
             raise ValueError(f"destination shares of '{state}' for event '{event}' add up to "
@@ -214,15 +293,17 @@ def _redirect(shares: np.ndarray, closure: np.ndarray, closed: np.ndarray):
     Returns the new shares (S, C, K) and, by (S, C), the share that now leads back into the
     origin state (those moves do not happen: the person stays, so the exit hazard shrinks)."""
     out = shares.copy()
-    for s, c in zip(*np.nonzero(shares[:, :, :N_STATES].sum(axis=2) >= 0)):
+    # the (origin, cell) pairs with moves into a closed state of that cell
+    into_closed = ((shares[:, :, :N_STATES] * closed.T[None, :, :]) != 0).any(axis=2)
+    into_closed &= shares[:, :, :N_STATES].sum(axis=2) >= 0
+    for s, c in zip(*np.nonzero(into_closed)):
         for t in np.nonzero(out[s, c, :N_STATES] * closed[:, c])[0]:
             mass = out[s, c, t]
             out[s, c, t] = 0.0
             out[s, c] += mass * closure[t, c] / closure[t, c].sum()
-    back = np.array([[out[s, c, s] / max(out[s, c].sum(), 1e-300) for c in range(N_CELLS)]
-                     for s in range(N_STATES)])
-    for s in range(N_STATES):
-        out[s, :, s] = 0.0
+    diagonal = np.arange(N_STATES)
+    back = out[diagonal, :, diagonal] / np.maximum(out.sum(axis=2), 1e-300)
+    out[diagonal, :, diagonal] = 0.0
     return out, back
 
 
@@ -268,8 +349,7 @@ def build_regime(params: dict):
     sched = np.zeros((N_STATES, N_CELLS, MAX_EARLY), np.int8)
     probs = np.zeros((N_STATES, N_CELLS, K.N_PROBS))
     for s, name in enumerate(STATES):
-        for c in range(N_CELLS):
-            rules[s, c], sched[s, c], probs[s, c] = _rule_row(p, name, c)
+        rules[s], sched[s], probs[s] = _rule_rows(p, name)
     _time_limits(p, rules)
     rehab = np.array([int(p.rule(name, "rehabilitation_on_entry", 0)) for name in DESTINATIONS], np.int8)
     closed = rules[:, :, K.R_CLOSED] == 1
@@ -284,9 +364,55 @@ def build_regime(params: dict):
     return (rules, sched, p_exit, _cdf(exits), _cdf(limits), _cdf(closure), probs, rehab, p.used)
 
 
+#: parameter values whose repr is exact, so that equal reprs mean equal values
+_EXACT_REPR = (bool, int, float, str, np.integer, np.floating)
+
+
+def _exact_repr(value) -> bool:
+    if isinstance(value, tuple):
+        return all(isinstance(x, _EXACT_REPR) for x in value)
+    return isinstance(value, _EXACT_REPR)
+
+
+class _RegimeKey:
+    """A regime's parameters, equal to another's when the names, their order, and the values'
+    types and reprs are the same (so equal keys give identical tables, to the bit)."""
+
+    __slots__ = ("params", "_key", "_hash")
+
+    def __init__(self, params: dict):
+        self.params = params
+        self._key = tuple((name, type(value), repr(value)) for name, value in params.items())
+        self._hash = hash(self._key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _RegimeKey) and self._key == other._key
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_regime(key: _RegimeKey) -> tuple:
+    """``build_regime`` of a recent regime, read-only (``build_tables`` copies what it stacks)."""
+    *arrays, used = build_regime(key.params)
+    for a in arrays:
+        a.flags.writeable = False
+    return (*arrays, frozenset(used))
+
+
+def _regime_parts(params: dict) -> tuple:
+    """``build_regime``, from the cache where the same parameters were built recently: a
+    comparison builds today's law three times (the synthetic population, the baseline, the
+    reform's months before it starts)."""
+    if all(_exact_repr(value) for value in params.values()):
+        return _cached_regime(_RegimeKey(params))
+    return build_regime(params)
+
+
 def build_tables(regimes: list[dict]) -> Tables:
     """Stack the tables of every regime (see ``Scenario.regimes``)."""
-    parts = [build_regime(params) for params in regimes]
+    parts = [_regime_parts(params) for params in regimes]
     used = set().union(*(x[-1] for x in parts))
     stack = [np.ascontiguousarray(np.stack([x[i] for x in parts])) for i in range(8)]
     return Tables(*stack, used=used)

@@ -6,6 +6,10 @@ the state refunds the share of the refund staircase (refusionstrappe) for the we
 dagpenge, which the state pays and the municipality co-finances by the same week bands
 (``data/refund.csv``). Effort costs are activities x unit costs on the expert group's lines,
 plus an administration cost per month in a jobcentre case (``data/unit_costs.csv``).
+
+Figures are computed as arrays by (line, payer) label and month; the tidy tables are built once
+from them at the end. Sums over states and months use pandas' grouped sum (compensated, in row
+order), so they equal a group-by of the tidy monthly tables to the last bit.
 """
 
 from __future__ import annotations
@@ -43,20 +47,20 @@ def unit_costs(data: Data) -> tuple[np.ndarray, np.ndarray, float]:
 
 def rate_table(data: Data) -> np.ndarray:
     """Monthly transfer per person (DKK, full-time factor applied) by state and cell: (S, C)."""
-    rates = data.rates
     ft = dict(zip(data.fulltime["benefit"], data.fulltime["fulltime_factor"]))
+    rates: dict[str, dict[str, float]] = {}
+    for benefit, recipient, dkk in zip(data.rates["benefit"], data.rates["recipient"],
+                                       data.rates["dkk_per_month"]):
+        rates.setdefault(benefit, {})[recipient] = dkk
+    provider = [cell_parts(c)[2] for c in range(N_CELLS)]
     out = np.zeros((N_STATES, N_CELLS))
     for s, name in enumerate(STATES):
         benefit = BENEFIT_OF_STATE[name]
         if not benefit:
             continue
-        rows = rates[rates["benefit"] == benefit].set_index("recipient")["dkk_per_month"]
+        rows = rates.get(benefit, {})
         for c in range(N_CELLS):
-            provider = cell_parts(c)[2]
-            if "all" in rows.index:
-                r = rows["all"]
-            else:
-                r = rows["provider" if provider else "other"]
+            r = rows["all"] if "all" in rows else rows["provider" if provider[c] else "other"]
             out[s, c] = r * ft.get(benefit, 1.0)
     return out
 
@@ -77,21 +81,56 @@ def payer_shares(data: Data) -> np.ndarray:
     return out
 
 
-def transfers(results, data: Data) -> pd.DataFrame:
-    """Transfers by month, benefit and payer (DKK)."""
+def _group_sum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sums of ``values`` by group code 0..n_groups-1 (every code present), by pandas' grouped
+    sum (compensated summation, in row order): the same figures as a group-by of a tidy table."""
+    sums = pd.Series(values).groupby(codes).sum().to_numpy()
+    assert len(sums) == n_groups
+    return sums
+
+
+def _sum_rows_by_label(labels: list[tuple[str, str]], values: np.ndarray):
+    """Rows (R, M) with the same (line, payer) label summed month by month: the distinct labels
+    in order of first appearance and their monthly sums (L, M)."""
+    distinct = list(dict.fromkeys(labels))
+    index = {label: i for i, label in enumerate(distinct)}
+    n_months = values.shape[1]
+    codes = (np.array([index[label] for label in labels])[:, None] * n_months
+             + np.arange(n_months)[None, :])
+    sums = _group_sum(values.ravel(), codes.ravel(), len(distinct) * n_months)
+    return distinct, sums.reshape(len(distinct), n_months)
+
+
+def _transfer_lines(results, data: Data):
+    """Transfers by (line, payer) and month (DKK): the labels and their values (L, M)."""
     money = results.occupancy * rate_table(data)[None, :, :, None]        # (M, S, C, B)
     by_state_band = money.sum(axis=2)                                       # (M, S, B)
     split = np.einsum("msb,sbp->msp", by_state_band, payer_shares(data))   # (M, S, P)
-    frames = []
+    labels, rows = [], []
     for s, name in enumerate(STATES):
         benefit = BENEFIT_OF_STATE[name]
         if not benefit:
             continue
         for p, payer in enumerate(PAYERS):
-            frames.append(pd.DataFrame({"month": results.months, "line": f"transfers:{benefit}",
-                                        "payer": payer, "dkk": split[:, s, p]}))
-    df = pd.concat(frames)
-    return df.groupby(["month", "line", "payer"], as_index=False, sort=False)["dkk"].sum()
+            labels.append((f"transfers:{benefit}", payer))
+            rows.append(split[:, s, p])
+    return _sum_rows_by_label(labels, np.array(rows))
+
+
+def _tidy(labels: list[tuple[str, str]], values: np.ndarray, periods: np.ndarray,
+          period: str) -> pd.DataFrame:
+    """A tidy table (PERIOD, line, payer, dkk) of values (L, T): label by label, period by period."""
+    lines = np.array([line for line, _ in labels], dtype=object)
+    payers = np.array([payer for _, payer in labels], dtype=object)
+    n = len(periods)
+    return pd.DataFrame({period: np.tile(periods, len(labels)), "line": np.repeat(lines, n),
+                         "payer": np.repeat(payers, n), "dkk": values.ravel()})
+
+
+def transfers(results, data: Data) -> pd.DataFrame:
+    """Transfers by month, benefit and payer (DKK)."""
+    labels, values = _transfer_lines(results, data)
+    return _tidy(labels, values, np.array(results.months, dtype=object), "month")
 
 
 def effort_volumes(results) -> dict[str, np.ndarray]:
@@ -103,28 +142,46 @@ def effort_volumes(results) -> dict[str, np.ndarray]:
     return vol
 
 
-def effort(results, data: Data) -> pd.DataFrame:
-    """Effort cost by month and line (DKK); paid by the municipalities (assumption)."""
+def _case_month_line(data: Data) -> str:
+    """The effort line that carries the case administration cost."""
+    for activity, line in zip(data.unit_costs["activity"], data.unit_costs["line"]):
+        if activity == "case_month":
+            return line
+    raise KeyError("case_month")
+
+
+def _effort_lines(results, data: Data):
+    """Effort cost by (line, payer) and month (DKK): the labels and their values (L, M)."""
     cost, line, case_cost = unit_costs(data)
     vol = effort_volumes(results)
     out = {ln: np.zeros(len(results.months)) for ln in EFFORT_LINES}
     for a, name in enumerate(ACTIVITIES):
         if line[a] >= 0:
             out[EFFORT_LINES[line[a]]] += vol[name] * cost[a]
-    case_line = data.unit_costs.set_index("activity").loc["case_month", "line"]
-    out[case_line] += vol["case_month"] * case_cost
-    frames = [pd.DataFrame({"month": results.months, "line": ln, "payer": "municipality", "dkk": v})
-              for ln, v in out.items()]
-    return pd.concat(frames, ignore_index=True)
+    out[_case_month_line(data)] += vol["case_month"] * case_cost
+    return [(ln, "municipality") for ln in out], np.stack(list(out.values()))
+
+
+def effort(results, data: Data) -> pd.DataFrame:
+    """Effort cost by month and line (DKK); paid by the municipalities (assumption)."""
+    labels, values = _effort_lines(results, data)
+    return _tidy(labels, values, np.array(results.months, dtype=object), "month")
 
 
 def budget_table(results, data: Data) -> pd.DataFrame:
     """Tidy yearly budget: year, scenario, line, payer, dkk (effort lines and transfers)."""
-    monthly = pd.concat([effort(results, data), transfers(results, data)], ignore_index=True)
-    monthly["year"] = monthly["month"].str[:4].astype(int)
-    out = monthly.groupby(["year", "line", "payer"], as_index=False, sort=False)["dkk"].sum()
+    effort_labels, effort_values = _effort_lines(results, data)
+    transfer_labels, transfer_values = _transfer_lines(results, data)
+    labels = effort_labels + transfer_labels          # distinct: transfer lines are 'transfers:*'
+    monthly = np.concatenate([effort_values, transfer_values])
+    year_of_month = [int(m[:4]) for m in results.months]
+    years = list(dict.fromkeys(year_of_month))
+    year_index = np.array([years.index(y) for y in year_of_month])
+    codes = np.arange(len(labels))[:, None] * len(years) + year_index[None, :]
+    yearly = _group_sum(monthly.ravel(), codes.ravel(), len(labels) * len(years))
+    out = _tidy(labels, yearly, np.array(years, dtype=np.int64), "year")
     out.insert(1, "scenario", results.scenario.name)
-    return out[["year", "scenario", "line", "payer", "dkk"]]
+    return out
 
 
 def effort_total_bn(budget: pd.DataFrame, year: int) -> float:

@@ -11,6 +11,11 @@ and what the person received this month; a counter-based uniform draw decides ex
 one the destination; a time limit (the week-22 reassessment, dagpenge exhaustion, the end of a
 sick-benefit extension) moves the person by its own destination table. All sums are integer
 weights, so results do not depend on the number of threads or the order of summation.
+
+The NumPy engine steps all persons month by month; this kernel follows one person from entry
+to exit before the next (persons do not interact within a run), which keeps a person's state
+in registers. Both give the same counts because every draw is keyed on (seed, person, month,
+purpose) and every sum is an integer sum.
 """
 
 from __future__ import annotations

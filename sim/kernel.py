@@ -198,6 +198,49 @@ def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18
     return out_cell, age, muni
 
 
+@njit(parallel=True, cache=True)
+def fill_population(counts, stock_state, stock_dur, stock_spell, stock_cell):
+    """The population's arrays: the stock (entry month 0, given) followed by the new spells,
+    ``counts[month, state]`` of them, numbered month by month and state by state; new spells
+    start with no months behind them and cell -1 (drawn by ``draw_attributes``).
+
+    Returns (person_id int64, entry_month int32, state int8, months_in_state int16,
+    months_in_spell int16, cell int8).
+    """
+    n_stock = stock_state.shape[0]
+    n_months, n_states = counts.shape
+    first = np.empty(n_months + 1, np.int64)
+    first[0] = n_stock
+    for m in range(n_months):
+        first[m + 1] = first[m] + counts[m].sum()
+    n = first[n_months]
+    pid = np.empty(n, np.int64)
+    entry = np.empty(n, np.int32)
+    state = np.empty(n, np.int8)
+    dur = np.empty(n, np.int16)
+    spell = np.empty(n, np.int16)
+    cell = np.empty(n, np.int8)
+    for i in prange(n_stock):
+        pid[i] = i
+        entry[i] = 0
+        state[i] = stock_state[i]
+        dur[i] = stock_dur[i]
+        spell[i] = stock_spell[i]
+        cell[i] = stock_cell[i]
+    for m in prange(n_months):
+        i = first[m]
+        for s in range(n_states):
+            for _ in range(counts[m, s]):
+                pid[i] = i
+                entry[i] = m
+                state[i] = s
+                dur[i] = 0
+                spell[i] = 0
+                cell[i] = -1
+                i += 1
+    return pid, entry, state, dur, spell, cell
+
+
 @njit(cache=True)
 def pick(cdf, u):
     """Index of the first entry of the cumulative distribution ``cdf`` above ``u``."""

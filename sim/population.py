@@ -191,21 +191,17 @@ def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: f
         k = _categorical(uniform(seed, pid, _POP_MONTH, _U_DUR), mass.ravel())
         cells, dur = k // surv.shape[1], k % surv.shape[1]
         prior = int(tables.rules[0, STATE["sick"], :, K.R_LIMIT].max()) + 1 if name == "sick_extended" else 0
-        stock.append((pid, np.full(n_stock, s), dur, dur + prior, cells))
-    n_stock = next_id
-    # new spells, month by month (persons numbered month by month, state by state); arrays
-    # are built in the kernel's dtypes at once (9.8 M persons at full scale)
+        stock.append((pid, s, dur, dur + prior, cells))
+    # the stock first, then new spells month by month and state by state, built by a compiled
+    # parallel loop in the kernel's dtypes (9.8 M persons at full scale)
     counts = np.stack([_counts(inflow_per_month(data, name), n_months) for name in STATES], axis=1)
-    n_new = int(counts.sum())
-    new_entry = np.repeat(np.arange(n_months, dtype=np.int32), counts.sum(axis=1))
-    new_state = np.repeat(np.tile(np.arange(len(STATES), dtype=np.int8), n_months), counts.ravel())
+    def column(k, dtype):
+        parts = [np.broadcast_to(b[k], b[0].shape) for b in stock]
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
-    pid = np.arange(n_stock + n_new, dtype=np.int64)
-    entry = np.concatenate([np.zeros(n_stock, np.int32), new_entry])
-    state = np.concatenate([b[1].astype(np.int8) for b in stock] + [new_state])
-    dur = np.concatenate([b[2].astype(np.int16) for b in stock] + [np.zeros(n_new, np.int16)])
-    spell = np.concatenate([b[3].astype(np.int16) for b in stock] + [np.zeros(n_new, np.int16)])
-    cells = np.concatenate([b[4].astype(np.int8) for b in stock] + [np.full(n_new, -1, np.int8)])
+    pid, entry, state, dur, spell, cells = K.fill_population(
+        np.ascontiguousarray(counts, np.int64), column(1, np.int8), column(2, np.int16),
+        column(3, np.int16), column(4, np.int8))
     if scale < 1:
         keep = np.flatnonzero(uniform(seed, pid, _POP_MONTH, _U_SAMPLE) < scale)
         pid, entry, state, dur, spell, cells = (x[keep] for x in (pid, entry, state, dur, spell, cells))

@@ -72,3 +72,36 @@ def test_scale_is_a_weighted_subset(short_scenario):
     assert set(part.person_id) <= set(full.person_id)
     ratio = part.weight.sum() / full.weight.sum()
     assert ratio == pytest.approx(1.0, abs=0.03)
+
+
+def test_population_layout(short_scenario):
+    """Stock first (entry month 0), then new spells numbered month by month, state by state,
+    as many per month and state as the calibrated inflows give."""
+    from sim.population import _counts, inflow_per_month
+    from sim.simulate import build_population
+    from sim.states import STATES
+    pop = build_population(short_scenario, seed=2, scale=1.0)
+    assert np.array_equal(pop.person_id, np.arange(len(pop)))
+    assert np.all(np.diff(pop.entry_month) >= 0)
+    new = pop.months_in_state == 0
+    n_stock = int(np.argmax(new))
+    assert np.all(pop.entry_month[:n_stock] == 0) and np.all(pop.months_in_state[:n_stock] > 0)
+    assert np.all(new[n_stock:]) and np.all(pop.months_in_spell[n_stock:] == 0)
+    counts = np.zeros((short_scenario.n_months, len(STATES)), np.int64)
+    np.add.at(counts, (pop.entry_month[n_stock:], pop.state[n_stock:]), 1)
+    for s, name in enumerate(STATES):
+        assert np.array_equal(counts[:, s], _counts(inflow_per_month(short_scenario.data, name),
+                                                      short_scenario.n_months)), name
+    for m in range(3):                  # within a month, states in order
+        assert np.all(np.diff(pop.state[n_stock:][pop.entry_month[n_stock:] == m]) >= 0)
+
+
+def test_fill_population_without_stock():
+    from sim import kernel
+    counts = np.array([[2, 0, 1], [0, 0, 0], [1, 3, 0]], np.int64)
+    empty8, empty16 = np.zeros(0, np.int8), np.zeros(0, np.int16)
+    pid, entry, state, dur, spell, cell = kernel.fill_population(counts, empty8, empty16, empty16, empty8)
+    assert pid.tolist() == list(range(7))
+    assert entry.tolist() == [0, 0, 0, 2, 2, 2, 2]
+    assert state.tolist() == [0, 0, 2, 0, 1, 1, 1]
+    assert dur.tolist() == [0] * 7 and spell.tolist() == [0] * 7 and cell.tolist() == [-1] * 7

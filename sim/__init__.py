@@ -8,13 +8,53 @@ The Python interface, for notebooks::
                                source="Djøf (000)", name="akasse_6m")
     comp = sim.compare(base, reform, scale=0.1)
     sim.compare_summary(comp)["budget.savings_bn"]
+
+The names below are imported on first use, so that ``import sim.cli`` (``reformsim --help``,
+and the chart worker processes) does not load numba, pandas and pydantic.
 """
 
-from .compare import compare
-from .compare import summary as compare_summary
-from .errors import InputError
-from .scenario import list_scenarios, load_scenario
-from .simulate import simulate
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+#: public name -> (module of sim, name in it)
+_EXPORTS = {
+    "compare": ("compare", "compare"),
+    "compare_summary": ("compare", "summary"),
+    "InputError": ("errors", "InputError"),
+    "list_scenarios": ("scenario", "list_scenarios"),
+    "load_scenario": ("scenario", "load_scenario"),
+    "simulate": ("simulate", "simulate"),
+}
 
 __all__ = ["compare", "compare_summary", "InputError", "list_scenarios", "load_scenario", "simulate"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'sim' has no attribute '{name}'") from None
+    value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """``sim.compare`` and ``sim.simulate`` are functions, although modules of the same names exist:
+    importing such a module (``from sim.compare import summary``) binds the function, not the module."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name, (None,))[0] == name:
+            value = getattr(value, _EXPORTS[name][1])
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

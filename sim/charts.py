@@ -276,30 +276,7 @@ def sick_duration(profiles: dict[str, np.ndarray], year: int, path: Path, lang: 
 
 
 def compare_charts(comp, summary: dict, caseload: pd.DataFrame, folder: Path, lang: str = "en") -> list[Path]:
-    """All the comparison's charts; returns their PNG paths."""
+    """All the comparison's charts, drawn in this process; returns their PNG paths."""
+    from .report import compare_chart_jobs
     folder.mkdir(parents=True, exist_ok=True)
-    out = []
-
-    def draw(fn, file, *args):
-        fn(*args, folder / file, lang)
-        out.append(folder / file)
-    draw(savings_by_line, "savings_by_line.png", summary)
-    full = "2030" if 2030 in comp.years else str(comp.years[-1])     # the reforms' full effect
-    if summary["budget.bottom_up_by_provision_bn"]:
-        provision_waterfall(summary, full, folder / "bottom_up_by_provision.png", lang)
-        out.append(folder / "bottom_up_by_provision.png")
-    for scheme in dict.fromkeys(("current", comp.reform.scenario.scheme)):
-        caseload_compare(caseload, scheme, folder / f"caseload_{scheme}.png", lang)
-        out.append(folder / f"caseload_{scheme}.png")
-    draw(employment_and_finances, "employment_public_finances.png", summary)
-    if "budget.rationed_by_group_bn" in summary:
-        draw(gap_chart, "gap.png", summary)
-    year = int(full)
-    profiles = {comp.baseline.scenario.name: comp.baseline.sick_duration_profile(year),
-                comp.reform.scenario.name: comp.reform.sick_duration_profile(year)}
-    sick_duration(profiles, year, folder / "sick_duration.png", lang)
-    out.append(folder / "sick_duration.png")
-    caseload_chart(caseload[caseload["scenario"] == comp.reform.scenario.name], folder / "caseload_over_time.png",
-                   comp.reform.scenario.scheme, lang)
-    out.append(folder / "caseload_over_time.png")
-    return out
+    return [job() for job in compare_chart_jobs(comp, summary, caseload, folder, lang)]

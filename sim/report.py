@@ -1,11 +1,21 @@
-"""Reporting: the contract's output files (summary, budget, caseload, manifest) and charts."""
+"""Reporting: the contract's output files (summary, budget, caseload, manifest), charts and Excel.
+
+Charts take most of the time of writing a comparison. ``reformsim run`` and ``compare`` therefore
+start worker processes (:func:`start_chart_workers`) before they simulate: a fork server that
+imports matplotlib while this process loads and simulates, and from it one worker per core that
+draws the charts while this process writes the tables. Called without workers (as from a notebook),
+the writers draw the charts themselves. The outputs are the same either way.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
+import sys
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -13,10 +23,8 @@ import numpy as np
 import pandas as pd
 
 from . import budget as money
-from .calibration import report as calibration_report
 from .errors import InputError
 from .groups import SCHEME_GROUPS, caseload_by_group
-from .scenario import month_label
 
 PACKAGES = ("reformsim", "numpy", "pandas", "numba", "llvmlite", "scipy", "pyarrow", "matplotlib",
             "pydantic")
@@ -94,6 +102,7 @@ def caseload_table(results, schemes=("current",)) -> pd.DataFrame:
 
 
 def manifest(results_list, wall_s: float, extra: dict | None = None) -> dict:
+    from .scenario import month_label
     first = results_list[0]
     files = {}
     changes = {}
@@ -132,49 +141,197 @@ def _jsonable(x):
     raise TypeError(type(x))
 
 
-def write_run(results, out: Path, wall_s: float, lang: str = "en") -> dict:
-    """Write the outputs of ``reformsim run``: summary, budget, caseload, calibration, charts."""
+@dataclass(frozen=True)
+class ChartJob:
+    """One chart: a drawing function of :mod:`sim.charts`, its data and the PNG it writes (and the
+    SVG beside it). Calling the job draws the chart, in this process or in a chart worker."""
+
+    function: str
+    args: tuple
+    path: Path
+    lang: str = "en"
+    options: dict = field(default_factory=dict)
+
+    def __call__(self) -> Path:
+        from . import charts
+        getattr(charts, self.function)(*self.args, path=self.path, lang=self.lang, **self.options)
+        return self.path
+
+
+def run_chart_jobs(results, budget: pd.DataFrame, caseload: pd.DataFrame, folder: Path,
+                   lang: str = "en") -> list[ChartJob]:
+    """The charts of ``reformsim run``."""
+    y = results.base_year
+    return [ChartJob("caseload_chart", (caseload,), folder / "caseload_by_group.png", lang),
+            ChartJob("budget_by_line", (budget,), folder / "budget_by_line.png", lang),
+            ChartJob("sick_duration", ({results.scenario.name: results.sick_duration_profile(y)}, y),
+                     folder / "sick_duration.png", lang)]
+
+
+def compare_chart_jobs(comp, summary: dict, caseload: pd.DataFrame, folder: Path,
+                       lang: str = "en") -> list[ChartJob]:
+    """The comparison's charts, each with only the data it draws."""
+    full = "2030" if 2030 in comp.years else str(comp.years[-1])     # the reforms' full effect
+    jobs = [ChartJob("savings_by_line", (summary,), folder / "savings_by_line.png", lang)]
+    if summary["budget.bottom_up_by_provision_bn"]:
+        jobs.append(ChartJob("provision_waterfall", (summary, full), folder / "bottom_up_by_provision.png", lang))
+    for scheme in dict.fromkeys(("current", comp.reform.scenario.scheme)):
+        jobs.append(ChartJob("caseload_compare", (caseload, scheme), folder / f"caseload_{scheme}.png", lang))
+    jobs.append(ChartJob("employment_and_finances", (summary,), folder / "employment_public_finances.png", lang))
+    if "budget.rationed_by_group_bn" in summary:
+        jobs.append(ChartJob("gap_chart", (summary,), folder / "gap.png", lang))
+    year = int(full)
+    profiles = {comp.baseline.scenario.name: comp.baseline.sick_duration_profile(year),
+                comp.reform.scenario.name: comp.reform.sick_duration_profile(year)}
+    jobs.append(ChartJob("sick_duration", (profiles, year), folder / "sick_duration.png", lang))
+    reform = comp.reform.scenario
+    jobs.append(ChartJob("caseload_chart", (caseload[caseload["scenario"] == reform.name],),
+                         folder / "caseload_over_time.png", lang, {"scheme": reform.scheme}))
+    return jobs
+
+
+#: environment variable: the number of chart workers (0: draw the charts in the main process)
+WORKERS_ENV = "REFORMSIM_CHART_WORKERS"
+#: what the fork server imports once, before the workers are forked from it
+_PRELOAD = ["sim.report", "sim.charts", "pandas.plotting._matplotlib"]
+
+
+def start_chart_workers(n: int | None = None):
+    """Start the chart workers' fork server, which imports matplotlib at once; the workers are
+    forked from it when the first charts are handed to them. Returns a ``ProcessPoolExecutor`` of
+    ``n`` workers (default: ``$REFORMSIM_CHART_WORKERS``, else one per core, at most 4), or None
+    where workers would not help (``n`` = 0, one core) or should not start (no fork server on this
+    platform; in a worker process itself, such as a Dask worker); the caller then draws the charts
+    itself. The caller shuts the executor down (``shutdown(cancel_futures=True)``). As with any
+    worker processes, a script that calls this (or ``sim.cli.main``) must do so under
+    ``if __name__ == "__main__":``, since each worker imports the main module."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    if n is None:
+        text = os.environ.get(WORKERS_ENV, "").strip()
+        if text:
+            try:
+                n = int(text)
+            except ValueError:
+                raise InputError(f"${WORKERS_ENV} '{text}' is not a whole number of chart workers") from None
+        else:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            n = min(4, cores) if cores > 1 else 0
+    if (n < 1 or mp.parent_process() is not None or mp.current_process().daemon
+            or "forkserver" not in mp.get_all_start_methods()):
+        return None
+    import signal
+    import threading
+    from multiprocessing import forkserver
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    # The server and the workers forked from it inherit an ignored Ctrl-C (SIGINT): it is this
+    # process's to handle, and a server interrupted while importing would print a traceback.
+    main_thread = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+    try:
+        forkserver.ensure_running()
+        return ProcessPoolExecutor(n, mp_context=ctx, initializer=_chart_worker_init)
+    except (OSError, ValueError, RuntimeError):         # no processes here: draw in this process
+        return None
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, old)
+
+
+def _chart_worker_init() -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _hand_out(jobs: list[ChartJob], workers) -> list:
+    """Start drawing: give each job to the workers (a future each) or, without workers, draw the
+    jobs here at once (no futures)."""
+    if workers is None:
+        for job in jobs:
+            job()
+        return []
+    futures = []
+    for job in jobs:
+        try:
+            futures.append(workers.submit(job))
+        except RuntimeError:                            # the pool is broken or shut down
+            futures.append(None)
+    return futures
+
+
+def _collect(jobs: list[ChartJob], futures: list, workers) -> None:
+    """Wait for the workers' charts. An error in a chart is raised here, as it would be in this
+    process. The charts of a worker that died (killed, out of memory) are drawn here instead,
+    once every worker has stopped."""
+    from concurrent.futures.process import BrokenProcessPool
+    failed = None
+    for job, future in zip(jobs, futures):
+        try:
+            if future is None:
+                raise BrokenProcessPool("the chart workers could not take the chart")
+            future.result()
+        except BrokenProcessPool as exc:
+            if failed is None:
+                failed = exc
+                workers.shutdown(wait=True, cancel_futures=True)
+                sys.stderr.write(f"reformsim: chart workers failed ({exc}); drawing the rest of the "
+                                 f"charts in the main process\n")
+            job()
+
+
+def write_run(results, out: Path, wall_s: float, lang: str = "en", workers=None) -> dict:
+    """Write the outputs of ``reformsim run``: summary, budget, caseload, calibration, charts.
+
+    ``workers`` (from :func:`start_chart_workers`) draw the charts meanwhile; without them, this
+    process draws them."""
+    from .calibration import report as calibration_report
     data = results.scenario.data
     budget = money.budget_table(results, data)
+    caseload = caseload_table(results)
+    (out / "charts").mkdir(parents=True, exist_ok=True)
+    jobs = run_chart_jobs(results, budget, caseload, out / "charts", lang)
+    drawing = _hand_out(jobs, workers)
     summary = baseline_summary(results, budget)
     write_json(out / "summary.json", summary)
     budget.to_csv(out / "budget.csv", index=False)
-    caseload = caseload_table(results)
     caseload.to_parquet(out / "caseload.parquet", index=False)
     results.flows_table().to_parquet(out / "flows.parquet", index=False)
     calibration_report(results, data, summary).to_csv(out / "calibration.csv", index=False)
-    from .charts import budget_by_line, caseload_chart, sick_duration
-    caseload_chart(caseload, out / "charts" / "caseload_by_group.png", lang=lang)
-    budget_by_line(budget, out / "charts" / "budget_by_line.png", lang=lang)
-    sick_duration({results.scenario.name: results.sick_duration_profile(results.base_year)},
-                  results.base_year, out / "charts" / "sick_duration.png", lang)
     write_json(out / "manifest.json", manifest([results], wall_s))
+    _collect(jobs, drawing, workers)
     return summary
 
 
-def write_compare(comp, out: Path, wall_s: float, lang: str = "en") -> dict:
-    """Write the outputs of ``reformsim compare``: summary, budget, caseload, charts, Excel."""
+def write_compare(comp, out: Path, wall_s: float, lang: str = "en", workers=None) -> dict:
+    """Write the outputs of ``reformsim compare``: summary, budget, caseload, charts, Excel.
+
+    ``workers`` (from :func:`start_chart_workers`) draw the charts meanwhile; without them, this
+    process draws them."""
+    from .calibration import report as calibration_report
     from .compare import summary as compare_summary
     summary = compare_summary(comp)
-    write_json(out / "summary.json", summary)
-    comp.budget.to_csv(out / "budget.csv", index=False)
     schemes = tuple(dict.fromkeys(("current", comp.reform.scenario.scheme)))
     frames = [caseload_table(comp.baseline, schemes)]
     if comp.reform.scenario.name != comp.baseline.scenario.name:
         frames.append(caseload_table(comp.reform, schemes))
     caseload = pd.concat(frames, ignore_index=True)
+    (out / "charts").mkdir(parents=True, exist_ok=True)
+    jobs = compare_chart_jobs(comp, summary, caseload, out / "charts", lang)
+    drawing = _hand_out(jobs, workers)
+    write_json(out / "summary.json", summary)
+    comp.budget.to_csv(out / "budget.csv", index=False)
     caseload.to_parquet(out / "caseload.parquet", index=False)
     flows = pd.concat([comp.baseline.flows_table().assign(scenario=comp.baseline.scenario.name),
                        comp.reform.flows_table().assign(scenario=comp.reform.scenario.name)])
     flows.to_parquet(out / "flows.parquet", index=False)
-    from . import charts
-    charts.compare_charts(comp, summary, caseload, out / "charts", lang)
     calibration = calibration_report(comp.baseline, comp.baseline.scenario.data, summary)
     calibration.to_csv(out / "calibration.csv", index=False)
     write_excel(out / "report.xlsx", summary, comp.budget, caseload,
                 [comp.baseline.scenario, comp.reform.scenario], calibration)
     write_json(out / "manifest.json", manifest([comp.baseline, comp.reform], wall_s,
                                                {"provisions": [p for p, _ in comp.steps]}))
+    _collect(jobs, drawing, workers)
     return summary
 
 
@@ -211,10 +368,19 @@ def assumptions_table(scenarios) -> pd.DataFrame:
                                        "source"])
 
 
+#: Excel number formats by column header
+EXCEL_FORMATS = {"dkk": "#,##0", "persons (average over the year)": "#,##0", "bn_dkk": "0.000",
+                 "deviation": "0.000"}
+
+
 def write_excel(path: Path, summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, scenarios,
                 calibration: pd.DataFrame | None = None) -> None:
-    """report.xlsx with the sheets summary, budget, caseload, assumptions and calibration."""
+    """report.xlsx with the sheets summary, budget, caseload, assumptions and calibration: a bold
+    header row that stays in view, columns as wide as their first 200 cells (10 to 60), amounts
+    with thousands separators. Rows go straight into openpyxl (no pandas Excel layer)."""
+    from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
     yearly = caseload.assign(year=caseload["month"].str[:4].astype(int)).groupby(
         ["year", "scenario", "scheme", "group"], as_index=False)["persons"].mean()
     sheets = {
@@ -224,19 +390,38 @@ def write_excel(path: Path, summary: dict, budget: pd.DataFrame, caseload: pd.Da
         "assumptions": assumptions_table(scenarios),
         "calibration": calibration if calibration is not None else pd.DataFrame(),
     }
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        for name_, frame in sheets.items():
-            frame.to_excel(xl, sheet_name=name_, index=False)
-        for ws in xl.book.worksheets:
-            ws.freeze_panes = "A2"
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-            for col in ws.columns:
-                header = str(col[0].value or "")
-                width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:200])
-                ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)
-                fmt = ("#,##0" if header in ("dkk", "persons (average over the year)")
-                       else "0.000" if header in ("bn_dkk", "deviation") else None)
-                if fmt:
-                    for c in col[1:]:
-                        c.number_format = fmt
+    book = Workbook()
+    book.remove(book.active)
+    bold = Font(bold=True)
+    for sheet, frame in sheets.items():
+        ws = book.create_sheet(sheet)
+        ws.freeze_panes = "A2"
+        headers = [str(h) for h in frame.columns]
+        if not headers:
+            continue
+        columns = [[_excel_value(v) for v in frame[h].tolist()] for h in frame.columns]
+        ws.append(headers)
+        for values in zip(*columns):
+            ws.append(values)
+        for j, (header, values, cells) in enumerate(zip(headers, columns, ws.iter_cols()), start=1):
+            cells[0].font = bold
+            width = max([len(header)] + [len(str(v)) for v in values[:199] if v is not None])
+            ws.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
+            if header in EXCEL_FORMATS:
+                for cell in cells[1:]:
+                    cell.number_format = EXCEL_FORMATS[header]
+    book.save(path)
+
+
+def _excel_value(v):
+    """A table value as Excel takes it: missing values as empty cells, infinities as text."""
+    if isinstance(v, float):
+        if v != v:
+            return None
+        if v in (float("inf"), float("-inf")):
+            return "inf" if v > 0 else "-inf"
+    elif v is pd.NA or v is pd.NaT or v is None:
+        return None
+    elif isinstance(v, np.generic):
+        return v.item()
+    return v

@@ -198,3 +198,20 @@ def test_compare_cli(tmp_path):
                 "employment.fulltime_persons_delta", "public_finances.net_effect_bn"):
         assert key in s
     assert len(list((tmp_path / "charts").glob("*.png"))) >= 4
+
+
+def test_light_start():
+    """The command line starts without numba, pandas, pydantic or matplotlib (``--help``, bad
+    arguments), and ``sim.compare`` stays the function when its module is imported."""
+    code = ("import sys, sim.cli; sim.cli.build_parser(); "
+            "print(sorted(m for m in ('numba', 'pandas', 'pydantic', 'matplotlib', 'scipy') if m in sys.modules)); "
+            "import sim.report, sim; from sim.compare import summary; "
+            "print(callable(sim.compare), callable(sim.simulate), sim.compare_summary is summary)")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split("\n")[:2] == ["[]", "True True True"]
+
+
+def test_bad_chart_workers(tmp_path):
+    res = cli("run", "baseline", "--out", tmp_path, "--scale", "0.01", env={"REFORMSIM_CHART_WORKERS": "two"})
+    assert_bad_input(res, "REFORMSIM_CHART_WORKERS", "'two'")

@@ -54,3 +54,45 @@ def test_assumptions_sheet_lists_reform_changes(tmp_path, comp):
     reform = a[a["scenario"] == "expert_group"]
     assert "rules.resource_course.closed" in set(reform["parameter"])
     assert reform["source"].str.len().min() > 3
+
+
+def test_chart_workers_draw_the_same_charts(tmp_path, comp):
+    """Charts drawn by worker processes are byte for byte those drawn in this process (PNG), and
+    an error inside a chart reaches the caller."""
+    from sim.report import ChartJob, start_chart_workers
+    workers = start_chart_workers(2)
+    if workers is None:
+        pytest.skip("no fork server on this platform")
+    try:
+        write_compare(comp, prepare_out(tmp_path / "workers"), 0.0, workers=workers)
+        with pytest.raises(KeyError, match="budget.savings_by_line_bn"):
+            bad = ChartJob("savings_by_line", ({},), tmp_path / "bad.png")
+            workers.submit(bad).result()
+    finally:
+        workers.shutdown(cancel_futures=True)
+    write_compare(comp, prepare_out(tmp_path / "here"), 0.0)
+    pngs = sorted(p.name for p in (tmp_path / "here" / "charts").glob("*.png"))
+    assert pngs == sorted(p.name for p in (tmp_path / "workers" / "charts").glob("*.png"))
+    assert len(list((tmp_path / "workers" / "charts").glob("*.svg"))) == len(pngs)
+    for name in pngs:
+        assert ((tmp_path / "here" / "charts" / name).read_bytes()
+                == (tmp_path / "workers" / "charts" / name).read_bytes()), name
+
+
+def test_excel_layout(tmp_path, comp):
+    from openpyxl import load_workbook
+    write_compare(comp, prepare_out(tmp_path), 0.0)
+    book = load_workbook(tmp_path / "report.xlsx")
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2"
+        assert all(c.font.b for c in ws[1])
+        assert all(10 <= d.width <= 60 for d in ws.column_dimensions.values())
+    budget = book["budget"]
+    header = [c.value for c in budget[1]]
+    assert header == ["year", "scenario", "line", "payer", "dkk", "bn_dkk"]
+    row = budget[2]
+    assert row[4].number_format == "#,##0" and row[5].number_format == "0.000"
+    assert row[0].value == 2025 and row[4].value > 0
+    frame = pd.read_excel(tmp_path / "report.xlsx", sheet_name="budget")
+    assert len(frame) == len(comp.budget)
+    assert frame["dkk"].sum() == pytest.approx(comp.budget["dkk"].sum())

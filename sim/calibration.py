@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import nnls
 
 from .parameters import Data
 from .population import WEIGHT_UNIT, Population, cell_weights, _categorical
@@ -61,6 +60,7 @@ def solve_inflows(data: Data, M: np.ndarray, F: np.ndarray) -> tuple[dict, dict]
     start plus new spells) equal the 700,000 target; the other inflows so that the average
     caseload of each state with a stock target meets it (non-negative least squares).
     """
+    from scipy.optimize import nnls    # here: scipy takes 0.3 s to import, and only calibration needs it
     sick, ext = STATE["sick"], STATE["sick_extended"]
     # persons sick at the start of a month who started earlier, per unit of monthly sick inflow
     carried = M[sick, sick] + M[sick, ext] - 1.0 - F[sick, ext]

@@ -382,10 +382,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
     Parameters
     ----------
-    person : tuple of arrays, each shape (n_persons,), sorted by entry month
+    person : tuple of arrays, each shape (n_persons,), in any order (the population keeps them
+        sorted by entry month, which the NumPy engine needs)
         ``(person_id int64, entry_month int32, cell int8, weight int64, state int8,
         months_in_state int16, months_in_spell int16)``: initial values at entry; weights are
-        integer units (see ``sim.population.WEIGHT_UNIT``).
+        integer units (see ``sim.population.WEIGHT_UNIT``). Persons entering outside the
+        horizon are not simulated.
     table : tuple of arrays
         ``(regime_of_month int32 (n_months,), rules int32 (R, S, C, N_RULES),
         conv_sched int8 (R, S, C, E), p_exit float64 (R, S, D, C, N_COMBOS),
@@ -397,7 +399,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     month0 : int
         Month id (months since 2000-01) of the first simulated month.
     n_chunks : int
-        Number of slices of the persons (one per thread); each writes its own accumulator.
+        Number of slices of the persons (one per thread, at least 1); each writes its own
+        accumulator.
     n_months, n_bands : int
         Horizon length in months and number of payer bands.
 
@@ -620,10 +623,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         ds = ds + 1 if ds < 32000 else ds
                         ol = ol - 1 if ol > 0 else 0
 
-                    # a state abolished from next month: move the person now (counted in month m)
-                    if m + 1 >= n_months:
-                        break
-                    r_next = regime_of_month[m + 1]
+                    # a state abolished from next month: move the person now (counted in month m;
+                    # in the last month, a state closed in its own regime)
+                    r_next = regime_of_month[m + 1] if m + 1 < n_months else r
                     if any_closed[r_next] and rules[r_next, s, c, R_CLOSED] == 1:
                         moved = pick(closure_cdf[r_next, s, c], draw(key, month_id, P_CLOSURE))
                         flo[t, s, moved, m] += w
@@ -635,6 +637,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                             dc = 0
                         ol = 0
                     m += 1
+                    if m >= n_months:
+                        break
 
     occupancy = np.empty((n_chunks, n_months, n_states, n_cells, n_bands), np.int64)
     activity = np.empty((n_chunks, n_months, N_ACTIVITIES, n_states, n_cells), np.int64)

@@ -364,14 +364,6 @@ def build_schedule(rules, conv_sched):
     return out, repeat
 
 
-@njit(cache=True)
-def closure_move(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
-    """Destination of a person in state ``s`` if that state is closed in regime ``r``, else -1."""
-    if rules[r, s, c, R_CLOSED] == 1:
-        return pick(closure_cdf[r, s, c], uniform(seed, pid, month_id, purpose))
-    return -1
-
-
 #: persons per range of the person-major loop; slice t takes ranges t, t + n_chunks, ...
 RANGE = 2048
 

@@ -252,6 +252,15 @@ def pick(cdf, u):
 
 
 @njit(cache=True)
+def pick1(cdf, at, n, u):
+    """``pick`` on ``cdf[at:at + n]`` of a flat array (unsigned indices: no negative-index fix-up)."""
+    k = 0
+    while k < n - 1 and u >= cdf[np.uint64(at + k)]:
+        k += 1
+    return k
+
+
+@njit(cache=True)
 def payer_band(months_in_spell, flag, employer_months):
     """0 employer period, else 1-4: refund steps for weeks 1-4, 5-26, 27-52, 53+."""
     if flag == 1 and months_in_spell < employer_months:
@@ -380,7 +389,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         months_in_state int16, months_in_spell int16)``: initial values at entry; weights are
         integer units (see ``sim.population.WEIGHT_UNIT``). Persons entering outside the
         horizon are not simulated.
-    table : tuple of arrays
+    table : tuple of C-contiguous arrays (``Tables.as_tuple`` makes them so)
         ``(regime_of_month int32 (n_months,), rules int32 (R, S, C, N_RULES),
         conv_sched int8 (R, S, C, E), p_exit float64 (R, S, D, C, N_COMBOS),
         dest_cdf, limit_cdf, closure_cdf float64 (R, S, C, K), probs float64 (R, S, C, N_PROBS),
@@ -447,48 +456,68 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     rationed = np.zeros(n_months, np.bool_)     # months with any delivery share below 1
     for m in range(n_months):
         rationed[m] = ration[m].min() < 1.0
-    # flat views: index arithmetic once per state entered, not per person-month
+    # the regime of the month after each month (its own in the last month) and whether it
+    # abolishes any state: the end-of-month closure is looked at only in those months
+    r_after = np.empty(n_months, np.int64)
+    closing = np.zeros(n_months, np.bool_)
+    for m in range(n_months):
+        r_after[m] = regime_of_month[m + 1] if m + 1 < n_months else regime_of_month[m]
+        closing[m] = any_closed[r_after[m]]
+    # Flat views, indexed with unsigned integers in the loop below: index arithmetic is done
+    # once per state entered, not per access, and numba leaves out its negative-index fix-up
+    # (a compare and a select on every index), which is a fifth of the kernel's time.
     sched1 = schedule.reshape(-1)
+    rules1 = rules.reshape(-1)
+    dest1 = dest_cdf.reshape(-1)
+    limit1 = limit_cdf.reshape(-1)
+    closure1 = closure_cdf.reshape(-1)
+    probs1 = probs.reshape(-1)
+    repeat1 = repeat.reshape(-1)
+    rehab1 = rehab.reshape(-1)
+    spell1 = spell.reshape(-1)
+    flo1 = flo.reshape(-1)
     hazard1 = hazard.reshape(-1)
     act1 = act.reshape(-1)
     occ1 = occ.reshape(-1)
     n_sc = n_states * n_cells
     act_stride = n_sc * n_months          # from one activity to the next
+    flo_row = n_dest * n_months           # from one origin state to the next
 
     for t in prange(n_chunks):
         for q in range(t, n_ranges, n_chunks):
             for i in range(q * RANGE, min(n, (q + 1) * RANGE)):
-                m = np.int64(entry_month[i])
+                iu = np.uint64(i)
+                m = np.int64(entry_month[iu])
                 if m < 0 or m >= n_months:
                     continue
-                r = np.int64(regime_of_month[m])
+                r = np.int64(regime_of_month[np.uint64(m)])
                 month_id = month0 + m
                 # a person entering an abolished state goes where the closure sends them
-                s = np.int64(state0[i])
-                c = np.int64(cell[i])
+                s = np.int64(state0[iu])
+                c = np.int64(cell[iu])
                 flag = c & 1
-                w = weight[i]
-                key = person_key(seed, person_id[i])
+                w = weight[iu]
+                key = person_key(seed, person_id[iu])
                 moved = -1
                 if rules[r, s, c, R_CLOSED] == 1:
                     moved = pick(closure_cdf[r, s, c], draw(key, month_id, P_CLOSURE_ENTRY))
                     s = moved
-                flo[t, n_states if dur0[i] == 0 else n_states + 1, s, m] += w
+                flo[t, n_states if dur0[iu] == 0 else n_states + 1, s, m] += w
                 if s >= n_states:
                     continue
-                d = np.int64(dur0[i]) if moved < 0 else 0
+                d = np.int64(dur0[iu]) if moved < 0 else 0
                 dc = d
-                ds = np.int64(spell0[i])
+                ds = np.int64(spell0[iu])
                 ol = np.int64(offer_left_at_entry(rules, conv_sched, r, s, c, d)) if d > 0 else 0
                 # the (regime, state) whose rules are loaded in the loop, and those rules
                 r_rules = s_rules = -1
-                sched_at = hazard_at = act_at = occ_at = rep_start = rep_period = 0
+                g = sched_at = hazard_at = act_at = occ_at = rep_start = rep_period = 0
                 offer_len = offer_edu = info_form = employer_months = in_profile = reassess = 0
                 limit = a_offer = a_offer_rationed = k_offer = 0
                 followup_share = offer_share = cert_share = jobedu_uptake = 0.0
 
                 while True:
-                    r = np.int64(regime_of_month[m])
+                    r = np.int64(regime_of_month[np.uint64(m)])
                     month_id = month0 + m
                     if r != r_rules or s != s_rules:
                         # this state's rules and offsets, kept until the state or regime changes
@@ -496,29 +525,29 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         s_rules = s
                         g = (r * n_states + s) * n_cells + c
                         sched_at = g * N_SCHEDULE
-                        rep_start = repeat[r, s, c, 0]
-                        rep_period = repeat[r, s, c, 1]
+                        rep_start = repeat1[np.uint64(g * 2)]
+                        rep_period = repeat1[np.uint64(g * 2 + 1)]
                         hazard_at = g * n_dur * N_COMBOS
                         act_at = t * N_ACTIVITIES * act_stride + (s * n_cells + c) * n_months
                         occ_at = ((t * n_states + s) * n_cells + c) * n_months * n_bands
-                        offer_len = rules[r, s, c, R_OFFER_LEN]
-                        offer_edu = rules[r, s, c, R_OFFER_IS_EDU]
-                        info_form = rules[r, s, c, R_INFO_FORM]
-                        employer_months = rules[r, s, c, R_EMPLOYER_MONTHS]
-                        in_profile = rules[r, s, c, R_SPELL_PROFILE]
-                        limit = rules[r, s, c, R_LIMIT]
-                        reassess = rules[r, s, c, R_REASSESS_AT_LIMIT]
-                        followup_share = probs[r, s, c, Q_FOLLOWUP_SHARE]
-                        offer_share = probs[r, s, c, Q_OFFER_SHARE]
-                        cert_share = probs[r, s, c, Q_CERT_SHARE]
-                        jobedu_uptake = probs[r, s, c, Q_JOBEDU_UPTAKE]
+                        offer_len = rules1[np.uint64(g * N_RULES + R_OFFER_LEN)]
+                        offer_edu = rules1[np.uint64(g * N_RULES + R_OFFER_IS_EDU)]
+                        info_form = rules1[np.uint64(g * N_RULES + R_INFO_FORM)]
+                        employer_months = rules1[np.uint64(g * N_RULES + R_EMPLOYER_MONTHS)]
+                        in_profile = rules1[np.uint64(g * N_RULES + R_SPELL_PROFILE)]
+                        limit = rules1[np.uint64(g * N_RULES + R_LIMIT)]
+                        reassess = rules1[np.uint64(g * N_RULES + R_REASSESS_AT_LIMIT)]
+                        followup_share = probs1[np.uint64(g * N_PROBS + Q_FOLLOWUP_SHARE)]
+                        offer_share = probs1[np.uint64(g * N_PROBS + Q_OFFER_SHARE)]
+                        cert_share = probs1[np.uint64(g * N_PROBS + Q_CERT_SHARE)]
+                        jobedu_uptake = probs1[np.uint64(g * N_PROBS + Q_JOBEDU_UPTAKE)]
                         a_offer = A_OFFER_EDUCATION if offer_edu == 1 else A_OFFER_GUIDANCE
                         a_offer_rationed = A_EDUCATION_RATIONED if offer_edu == 1 else A_GUIDANCE_RATIONED
                         k_offer = K_OFFER_EDUCATION if offer_edu == 1 else K_OFFER_GUIDANCE
                     if dc < N_SCHEDULE:
-                        due = sched1[sched_at + dc]
+                        due = sched1[np.uint64(sched_at + dc)]
                     elif rep_start >= 0:
-                        due = sched1[sched_at + rep_start + (dc - rep_start) % rep_period]
+                        due = sched1[np.uint64(sched_at + rep_start + (dc - rep_start) % rep_period)]
                     else:
                         due = due_bits(rules, conv_sched, r, s, c, dc)
                     am = act_at + m
@@ -531,14 +560,14 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         if followup_share >= 1.0 or draw(key, month_id, P_FOLLOWUP) < followup_share:
                             conv = 2 if due & B_AKASSE else 1
                     if conv == 1:
-                        rf = ration[m, K_CONV, c]
-                        if rationed[m] and rf < 1.0 and draw(key, month_id, P_RATION_CONV) >= rf:
+                        rf = ration[np.uint64(m), K_CONV, np.uint64(c)] if rationed[np.uint64(m)] else 1.0
+                        if rf < 1.0 and draw(key, month_id, P_RATION_CONV) >= rf:
                             conv = 0
-                            act1[am + A_CONV_RATIONED * act_stride] += w
+                            act1[np.uint64(am + A_CONV_RATIONED * act_stride)] += w
                         else:
-                            act1[am + A_CONV_JOBCENTRE * act_stride] += w
+                            act1[np.uint64(am + A_CONV_JOBCENTRE * act_stride)] += w
                     elif conv == 2:
-                        act1[am + A_CONV_AKASSE * act_stride] += w
+                        act1[np.uint64(am + A_CONV_AKASSE * act_stride)] += w
 
                     # offers: start when due, then lock-in while they last; threat the month before
                     if ol == 0:
@@ -547,15 +576,15 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         elif due & B_OFFER_REPEAT:
                             if offer_share >= 1.0 or draw(key, month_id, P_OFFER) < offer_share:
                                 ol = offer_len
-                        if ol > 0 and rationed[m]:
+                        if ol > 0 and rationed[np.uint64(m)]:
                             rf = ration[m, k_offer, c]
                             if rf < 1.0 and draw(key, month_id, P_RATION_OFFER) >= rf:
-                                act1[am + a_offer_rationed * act_stride] += w * ol
+                                act1[np.uint64(am + a_offer_rationed * act_stride)] += w * ol
                                 ol = 0
                     status = 0
                     if ol > 0:
                         status = 2
-                        act1[am + a_offer * act_stride] += w
+                        act1[np.uint64(am + a_offer * act_stride)] += w
                     else:
                         if due & B_THREAT:
                             status = 1
@@ -563,47 +592,50 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                             if draw(key, month_id, P_JOBEDU) < jobedu_uptake:
                                 rf = ration[m, K_JOBEDU, c]
                                 if rf < 1.0 and draw(key, month_id, P_RATION_JOBEDU) >= rf:
-                                    act1[am + A_JOBEDU_RATIONED * act_stride] += w
+                                    act1[np.uint64(am + A_JOBEDU_RATIONED * act_stride)] += w
                                 else:
                                     status = 2
-                                    act1[am + A_JOB_EDUCATION * act_stride] += w
+                                    act1[np.uint64(am + A_JOB_EDUCATION * act_stride)] += w
 
                     # documents and reviews
                     if ds == 0 and info_form == 1:
-                        act1[am + A_INFO_FORM * act_stride] += w
+                        act1[np.uint64(am + A_INFO_FORM * act_stride)] += w
                     if due & B_CERT:
                         if cert_share >= 1.0 or draw(key, month_id, P_CERT) < cert_share:
-                            act1[am + A_CERTIFICATE * act_stride] += w
+                            act1[np.uint64(am + A_CERTIFICATE * act_stride)] += w
                     if due & B_REVIEW:
-                        act1[am + A_REVIEW * act_stride] += w
+                        act1[np.uint64(am + A_REVIEW * act_stride)] += w
 
                     band = payer_band(ds, flag, employer_months)
-                    occ1[occ_at + m * n_bands + band] += w
+                    occ1[np.uint64(occ_at + m * n_bands + band)] += w
                     if in_profile == 1:
-                        spell[t, m, ds if ds < N_SPELL_MONTHS else N_SPELL_MONTHS - 1] += w
+                        k = ds if ds < N_SPELL_MONTHS else N_SPELL_MONTHS - 1
+                        spell1[np.uint64((t * n_months + m) * N_SPELL_MONTHS + k)] += w
 
                     # transition: a time limit, else the monthly exit hazard
                     dest = -1
                     if limit >= 0 and d >= limit:
-                        dest = pick(limit_cdf[r, s, c], draw(key, month_id, P_LIMIT))
-                        act1[am + A_LIMIT * act_stride] += w
+                        dest = pick1(limit1, g * n_dest, n_dest, draw(key, month_id, P_LIMIT))
+                        act1[np.uint64(am + A_LIMIT * act_stride)] += w
                         if reassess == 1:
-                            act1[am + A_REASSESS * act_stride] += w
+                            act1[np.uint64(am + A_REASSESS * act_stride)] += w
                     else:
                         dd = d if d < n_dur else n_dur - 1
                         combo = status + 3 if conv > 0 else status
-                        if draw(key, month_id, P_EXIT) < hazard1[hazard_at + dd * N_COMBOS + combo]:
-                            dest = pick(dest_cdf[r, s, c], draw(key, month_id, P_DEST))
+                        p = hazard1[np.uint64(hazard_at + dd * N_COMBOS + combo)]
+                        if draw(key, month_id, P_EXIT) < p:
+                            dest = pick1(dest1, g * n_dest, n_dest, draw(key, month_id, P_DEST))
 
                     if dest >= 0:
-                        flo[t, s, dest, m] += w
-                        if rehab[r, dest] == 1:
-                            act1[am + A_REHAB * act_stride] += w
+                        flo1[np.uint64((t * (n_states + 2) + s) * flo_row + dest * n_months + m)] += w
+                        if rehab1[np.uint64(r * n_dest + dest)] == 1:
+                            act1[np.uint64(am + A_REHAB * act_stride)] += w
                         if dest >= n_states:
                             break               # left
                         s = dest
                         d = 0
-                        if rules[r, dest, c, R_RESTART_CONTACT] == 1:
+                        gd = r * n_sc + dest * n_cells + c
+                        if rules1[np.uint64(gd * N_RULES + R_RESTART_CONTACT)] == 1:
                             dc = 0
                         else:
                             dc = dc + 1 if dc < 32000 else dc
@@ -617,17 +649,20 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
                     # a state abolished from next month: move the person now (counted in month m;
                     # in the last month, a state closed in its own regime)
-                    r_next = regime_of_month[m + 1] if m + 1 < n_months else r
-                    if any_closed[r_next] and rules[r_next, s, c, R_CLOSED] == 1:
-                        moved = pick(closure_cdf[r_next, s, c], draw(key, month_id, P_CLOSURE))
-                        flo[t, s, moved, m] += w
-                        if moved >= n_states:
-                            break
-                        s = moved
-                        d = 0
-                        if rules[r_next, moved, c, R_RESTART_CONTACT] == 1:
-                            dc = 0
-                        ol = 0
+                    if closing[np.uint64(m)]:
+                        r_next = r_after[np.uint64(m)]
+                        gn = r_next * n_sc + s * n_cells + c
+                        if rules1[np.uint64(gn * N_RULES + R_CLOSED)] == 1:
+                            moved = pick1(closure1, gn * n_dest, n_dest, draw(key, month_id, P_CLOSURE))
+                            flo1[np.uint64((t * (n_states + 2) + s) * flo_row + moved * n_months + m)] += w
+                            if moved >= n_states:
+                                break
+                            s = moved
+                            d = 0
+                            if rules1[np.uint64((r_next * n_sc + moved * n_cells + c) * N_RULES
+                                                + R_RESTART_CONTACT)] == 1:
+                                dc = 0
+                            ol = 0
                     m += 1
                     if m >= n_months:
                         break

@@ -142,9 +142,11 @@ class Tables:
         n_months = len(regime_of_month)
         if ration is None:
             ration = np.ones((n_months, K.N_KINDS, N_CELLS))
-        return (np.ascontiguousarray(regime_of_month, dtype=np.int32), self.rules, self.conv_sched,
-                self.p_exit, self.dest_cdf, self.limit_cdf, self.closure_cdf, self.probs,
-                self.rehab_on_entry, np.ascontiguousarray(ration, dtype=np.float64))
+        # the kernel reads the tables through flat views, which need contiguous arrays
+        c = np.ascontiguousarray
+        return (c(regime_of_month, dtype=np.int32), c(self.rules), c(self.conv_sched), c(self.p_exit),
+                c(self.dest_cdf), c(self.limit_cdf), c(self.closure_cdf), c(self.probs),
+                c(self.rehab_on_entry), c(ration, dtype=np.float64))
 
 
 def _schedule(value) -> tuple[int, ...]:

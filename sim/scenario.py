@@ -8,6 +8,7 @@ what is allowed, and suggests the nearest valid key for a typo.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import tomllib
@@ -205,13 +206,20 @@ class Scenario:
         sets: list[dict] = []
         keys: list[tuple] = []
         of_month = []
+        # the parameters change only in months where a change starts: look them up there
+        starts = sorted(c[0] for c in self.changes)
+        active = -1
         for m in range(self.n_months):
-            p = self.params_at(m)
-            key = tuple(sorted((k, v) for k, v in p.items()))
-            if key not in keys:
-                keys.append(key)
-                sets.append(p)
-            of_month.append(keys.index(key))
+            n_active = bisect.bisect_right(starts, self.start + m)
+            if n_active != active:
+                active = n_active
+                p = self.params_at(m)
+                key = tuple(sorted((k, v) for k, v in p.items()))
+                if key not in keys:
+                    keys.append(key)
+                    sets.append(p)
+                index = keys.index(key)
+            of_month.append(index)
         return sets, of_month
 
 

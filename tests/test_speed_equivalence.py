@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import types
 
 import numpy as np
@@ -85,3 +86,23 @@ def test_budget_equals_grouped_tidy_tables(data):
     assert got.equals(expected) and list(got.dtypes) == list(expected.dtypes)
     assert money.transfers(results, data).equals(expected_transfers)
     assert set(got["line"]) >= set(EFFORT_LINES)
+
+
+@pytest.mark.parametrize("name", ["baseline", "expert_group", "kl_2030", "agreement_2025"])
+def test_regimes_equal_parameters_month_by_month(data, name):
+    """``Scenario.regimes`` looks parameters up only where a change starts; the regimes and their
+    months must be those of looking every month up, including a change starting mid-horizon."""
+    from sim.scenario import load_scenario
+    sc = load_scenario(name, data)
+    if name == "baseline":      # a change starting in the 40th month, ending nothing
+        sc = dataclasses.replace(sc, changes=list(sc.changes) + [(sc.start + 40, "money.effective_tax_rate", 0.5, "test")])
+    sets, keys, of_month = [], [], []
+    for m in range(sc.n_months):
+        params = sc.params_at(m)
+        key = tuple(sorted(params.items()))
+        if key not in keys:
+            keys.append(key)
+            sets.append(params)
+        of_month.append(keys.index(key))
+    assert sc.regimes() == (sets, of_month)
+    assert len(set(of_month)) == len(sets) and (name != "baseline" or of_month[40] != of_month[39])

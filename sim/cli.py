@@ -98,14 +98,57 @@ def _workers(text: str) -> int:
     return x
 
 
+def _start(args, scenarios: list[str]):
+    """What ``run`` and ``compare`` do first: check that the output folder can be made and the
+    scenario files exist, then start the chart workers (:mod:`sim.workers`), whose server
+    imports matplotlib on the other core while this process loads pandas, numba and the
+    scenarios. Returns (output folder, workers or None)."""
+    from .paths import prepare_out, scenario_path
+    from .workers import start_chart_workers
+    out = prepare_out(args.out)
+    for name in scenarios:
+        scenario_path(name)
+    workers = start_chart_workers()
+    _numba_without_scipy_linalg()
+    return out, workers
+
+
+def _numba_without_scipy_linalg() -> None:
+    """Load ``scipy.linalg.cython_blas`` by itself, before numba first compiles or loads a
+    function. Numba's set-up imports that module only to learn that a BLAS is there, and the
+    import runs all of ``scipy.linalg`` (about 0.3 s of every command). Loaded here from its own
+    file, it is the same module; a later ``import scipy.linalg`` finds it in place. Skipped
+    where scipy or the file is not found (numba then does its own import)."""
+    import importlib.machinery
+    import importlib.util
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules or "scipy.linalg" in sys.modules or "numba.np.linalg" in sys.modules:
+        return
+    spec = importlib.util.find_spec("scipy")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    for folder in spec.submodule_search_locations:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = Path(folder) / "linalg" / f"cython_blas{suffix}"
+            if path.is_file():
+                try:
+                    import scipy  # noqa: F401  (the package the module belongs to)
+                    blas = importlib.util.spec_from_file_location(name, path)
+                    module = importlib.util.module_from_spec(blas)
+                    sys.modules[name] = module
+                    blas.loader.exec_module(module)
+                except Exception:                       # numba imports it its own way
+                    sys.modules.pop(name, None)
+                return
+
+
 def cmd_run(args) -> int:
     t0 = time.perf_counter()
-    from .report import prepare_out, start_chart_workers, write_run
-    from .scenario import load_scenario
-    out = prepare_out(args.out)
-    scenario = load_scenario(args.scenario)
-    workers = start_chart_workers()         # once the input is checked; they import matplotlib meanwhile
+    out, workers = _start(args, [args.scenario])
     try:
+        from .report import write_run
+        from .scenario import load_scenario
+        scenario = load_scenario(args.scenario)
         from .simulate import simulate
         results = simulate(scenario, seed=args.seed, engine=args.engine, scale=args.scale,
                            population_file=args.population)
@@ -124,13 +167,12 @@ def cmd_run(args) -> int:
 
 def cmd_compare(args) -> int:
     t0 = time.perf_counter()
-    from .report import prepare_out, start_chart_workers, write_compare
-    from .scenario import load_scenario
-    out = prepare_out(args.out)
-    baseline = load_scenario(args.baseline)
-    reform = load_scenario(args.reform, baseline.data)
-    workers = start_chart_workers()         # once the input is checked; they import matplotlib meanwhile
+    out, workers = _start(args, [args.baseline, args.reform])
     try:
+        from .report import write_compare
+        from .scenario import load_scenario
+        baseline = load_scenario(args.baseline)
+        reform = load_scenario(args.reform, baseline.data)
         from tqdm import tqdm
 
         from .compare import compare

@@ -14,11 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .paths import DATA_DIR
 from .states import ACTIVITIES, DESTINATIONS, EFFORT_LINES, SOCIAL_ASSISTANCE, STATES
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
-CONFIG_DIR = ROOT / "configs"
 
 #: columns each data file must have
 REQUIRED_COLUMNS = {

@@ -18,7 +18,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, did_you_mean
-from .parameters import CONFIG_DIR, SCHEDULE_UNIT, Data, is_probability_unit, load_data
+from .parameters import SCHEDULE_UNIT, Data, is_probability_unit, load_data
+from .paths import CONFIG_DIR, scenario_path
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -221,21 +222,6 @@ class Scenario:
                 index = keys.index(key)
             of_month.append(index)
         return sets, of_month
-
-
-def scenario_path(name_or_path: str | Path) -> Path:
-    """Resolve a scenario name in ``configs/`` or a path to a TOML file."""
-    p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        if not p.exists():
-            raise InputError(f"{p}: scenario file not found")
-        return p
-    candidate = CONFIG_DIR / f"{name_or_path}.toml"
-    if not candidate.exists():
-        names = [f.stem for f in CONFIG_DIR.glob("*.toml")]
-        raise InputError(f"unknown scenario '{name_or_path}'{did_you_mean(str(name_or_path), names)}; "
-                         f"shipped scenarios: {', '.join(sorted(names))} (or give a path to a .toml file)")
-    return candidate
 
 
 def _format_pydantic(path: Path, exc: ValidationError, allowed_by_loc) -> str:

@@ -902,6 +902,8 @@ def chart_bands(b: pd.DataFrame, path: Path, sweep: Sweep) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from .charts import tight
     labels = {"savings_bn": ("Savings", "saving"),
               "employment_delta": ("Employment", "change in employment"),
               "net_effect_bn": ("Net effect on the public finances", "net effect")}
@@ -931,7 +933,7 @@ def chart_bands(b: pd.DataFrame, path: Path, sweep: Sweep) -> None:
                  f"{sweep.n_draws} draw(s) x {seeds} seed(s), scale {sweep.scale:g} "
                  "(reform minus baseline; savings and net effect positive when public finances gain)",
                  fontsize=10)
-    fig.tight_layout(rect=(0, 0.12 if handles else 0, 1, 0.95))
+    tight(fig, rect=(0, 0.12 if handles else 0, 1, 0.95))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -29,6 +29,7 @@ STYLE = {
     "axes.titlesize": 12,
     "legend.frameon": False,
     "svg.fonttype": "none",
+    "svg.hashsalt": "reformsim",   # element ids from the content alone: the same chart, the same file
 }
 
 MONTHS_DA = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")

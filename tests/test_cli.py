@@ -215,3 +215,27 @@ def test_light_start():
 def test_bad_chart_workers(tmp_path):
     res = cli("run", "baseline", "--out", tmp_path, "--scale", "0.01", env={"REFORMSIM_CHART_WORKERS": "two"})
     assert_bad_input(res, "REFORMSIM_CHART_WORKERS", "'two'")
+
+
+def test_numba_starts_without_scipy_linalg_and_scipy_linalg_still_works():
+    """The command line loads scipy.linalg.cython_blas by itself so that numba's set-up does not
+    import all of scipy.linalg; compiled functions still load and run, and scipy.linalg (as the
+    calibration uses it) works afterwards with the very same BLAS module."""
+    code = (
+        "import sys, numpy as np\n"
+        "from sim.cli import _numba_without_scipy_linalg\n"
+        "_numba_without_scipy_linalg()\n"
+        "from sim import kernel\n"
+        "u = kernel.uniform_array(1, np.arange(5), 3, 0)\n"
+        "assert 0 <= u.min() and u.max() < 1\n"
+        "print('linalg after numba:', 'scipy.linalg' in sys.modules)\n"
+        "blas = sys.modules['scipy.linalg.cython_blas']\n"
+        "import scipy.linalg, scipy.optimize\n"
+        "from scipy.linalg import cython_blas\n"
+        "assert cython_blas is blas\n"
+        "x = scipy.linalg.solve(np.array([[2.0, 0], [0, 4]]), np.array([2.0, 4]))\n"
+        "assert np.allclose(x, 1)\n"
+        "print('ok')\n")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["linalg", "after", "numba:", "False", "ok"], res.stdout

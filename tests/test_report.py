@@ -96,3 +96,48 @@ def test_excel_layout(tmp_path, comp):
     frame = pd.read_excel(tmp_path / "report.xlsx", sheet_name="budget")
     assert len(frame) == len(comp.budget)
     assert frame["dkk"].sum() == pytest.approx(comp.budget["dkk"].sum())
+
+
+def test_tight_lays_out_like_tight_layout_and_draws_once(monkeypatch):
+    """charts.tight gives the subplot parameters of fig.tight_layout() but leaves no layout
+    engine behind, so that savefig draws the figure once (not twice)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    def figure():
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1000], label="a long label for the legend")
+        ax.set_ylabel("persons (thousands, average over the year)")
+        ax.legend()
+        return fig
+
+    ours, theirs = figure(), figure()
+    charts.tight(ours)
+    theirs.tight_layout()
+    params = ("left", "right", "bottom", "top")
+    assert [getattr(ours.subplotpars, p) for p in params] == pytest.approx(
+        [getattr(theirs.subplotpars, p) for p in params])
+    assert ours.subplotpars.left > plt.rcParams["figure.subplot.left"] - 0.1   # it did move
+    assert ours.get_layout_engine() is None
+    draws = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, r: (draws.append(1), original(self, r))[1])
+    ours.savefig(io.BytesIO(), format="png")
+    assert len(draws) == 1
+    plt.close("all")
+
+
+def test_charts_are_the_same_files_when_drawn_again(tmp_path, comp):
+    """No date or other run-dependent content in the chart files: PNG and SVG are byte for byte
+    the same when the same chart is drawn twice."""
+    summary = __import__("sim.compare", fromlist=["summary"]).summary(comp)
+    files = []
+    for k in range(2):
+        path = tmp_path / f"run{k}" / "savings.png"
+        path.parent.mkdir()
+        charts.savings_by_line(summary, path=path, lang="da")
+        files.append((path.read_bytes(), path.with_suffix(".svg").read_bytes()))
+    assert files[0] == files[1]
+    assert b"<text" in files[0][1]          # SVG text stays text (editable), not glyph paths

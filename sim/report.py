@@ -253,7 +253,12 @@ def write_compare(comp, out: Path, wall_s: float, lang: str = "en", workers=None
         frames.append(caseload_table(comp.reform, schemes))
     caseload = pd.concat(frames, ignore_index=True)
     (out / "charts").mkdir(parents=True, exist_ok=True)
-    jobs = compare_chart_jobs(comp, summary, caseload, out / "charts", lang)
+    calibration = calibration_report(comp.baseline, comp.baseline.scenario.data, summary)
+    sheets = excel_sheets(summary, comp.budget, caseload, [comp.baseline.scenario, comp.reform.scenario],
+                          calibration)
+    # the workbook is written by a worker too (openpyxl is loaded there already), first in line
+    jobs = [ExcelJob(sheets, out / "report.xlsx")] + compare_chart_jobs(comp, summary, caseload,
+                                                                         out / "charts", lang)
     drawing = _hand_out(jobs, workers)
     write_json(out / "summary.json", summary)
     comp.budget.to_csv(out / "budget.csv", index=False)
@@ -261,10 +266,7 @@ def write_compare(comp, out: Path, wall_s: float, lang: str = "en", workers=None
     flows = pd.concat([comp.baseline.flows_table().assign(scenario=comp.baseline.scenario.name),
                        comp.reform.flows_table().assign(scenario=comp.reform.scenario.name)])
     flows.to_parquet(out / "flows.parquet", index=False)
-    calibration = calibration_report(comp.baseline, comp.baseline.scenario.data, summary)
     calibration.to_csv(out / "calibration.csv", index=False)
-    write_excel(out / "report.xlsx", summary, comp.budget, caseload,
-                [comp.baseline.scenario, comp.reform.scenario], calibration)
     write_json(out / "manifest.json", manifest([comp.baseline, comp.reform], wall_s,
                                                {"provisions": [p for p, _ in comp.steps]}))
     _collect(jobs, drawing, workers)
@@ -309,23 +311,46 @@ EXCEL_FORMATS = {"dkk": "#,##0", "persons (average over the year)": "#,##0", "bn
                  "deviation": "0.000"}
 
 
-def write_excel(path: Path, summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, scenarios,
-                calibration: pd.DataFrame | None = None) -> None:
-    """report.xlsx with the sheets summary, budget, caseload, assumptions and calibration: a bold
-    header row that stays in view, columns as wide as their first 200 cells (10 to 60), amounts
-    with thousands separators. Rows go straight into openpyxl (no pandas Excel layer)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+def excel_sheets(summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, scenarios,
+                 calibration: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The sheets of report.xlsx as tables: summary, budget, caseload (yearly averages),
+    assumptions and calibration."""
     yearly = caseload.assign(year=caseload["month"].str[:4].astype(int)).groupby(
         ["year", "scenario", "scheme", "group"], as_index=False)["persons"].mean()
-    sheets = {
+    return {
         "summary": flat_summary(summary),
         "budget": budget.assign(bn_dkk=budget["dkk"] / 1e9),
         "caseload": yearly.rename(columns={"persons": "persons (average over the year)"}),
         "assumptions": assumptions_table(scenarios),
         "calibration": calibration if calibration is not None else pd.DataFrame(),
     }
+
+
+@dataclass(frozen=True)
+class ExcelJob:
+    """report.xlsx from its sheets; like a :class:`ChartJob`, written here or by a chart worker."""
+
+    sheets: dict
+    path: Path
+
+    def __call__(self) -> Path:
+        write_sheets(self.path, self.sheets)
+        return self.path
+
+
+def write_excel(path: Path, summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, scenarios,
+                calibration: pd.DataFrame | None = None) -> None:
+    """report.xlsx with the sheets summary, budget, caseload, assumptions and calibration."""
+    write_sheets(path, excel_sheets(summary, budget, caseload, scenarios, calibration))
+
+
+def write_sheets(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """An Excel workbook with a sheet per table: a bold header row that stays in view, columns
+    as wide as their first 200 cells (10 to 60), amounts with thousands separators. Rows go
+    straight into openpyxl (no pandas Excel layer)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
     book = Workbook()
     book.remove(book.active)
     bold = Font(bold=True)

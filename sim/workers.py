@@ -16,7 +16,7 @@ from .errors import InputError
 #: environment variable: the number of chart workers (0: draw the charts in the main process)
 WORKERS_ENV = "REFORMSIM_CHART_WORKERS"
 #: what the fork server imports once, before the workers are forked from it
-_PRELOAD = ["sim.report", "sim.charts", "pandas.plotting._matplotlib", "sim.charts_warm"]
+_PRELOAD = ["sim.report", "sim.charts", "pandas.plotting._matplotlib", "openpyxl", "sim.charts_warm"]
 
 
 def start_chart_workers(n: int | None = None):

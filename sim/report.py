@@ -253,13 +253,14 @@ def write_compare(comp, out: Path, wall_s: float, lang: str = "en", workers=None
         frames.append(caseload_table(comp.reform, schemes))
     caseload = pd.concat(frames, ignore_index=True)
     (out / "charts").mkdir(parents=True, exist_ok=True)
+    jobs = compare_chart_jobs(comp, summary, caseload, out / "charts", lang)
+    drawing = _hand_out(jobs, workers)
+    # the workbook is written by a worker too (openpyxl is loaded there already)
     calibration = calibration_report(comp.baseline, comp.baseline.scenario.data, summary)
     sheets = excel_sheets(summary, comp.budget, caseload, [comp.baseline.scenario, comp.reform.scenario],
                           calibration)
-    # the workbook is written by a worker too (openpyxl is loaded there already), first in line
-    jobs = [ExcelJob(sheets, out / "report.xlsx")] + compare_chart_jobs(comp, summary, caseload,
-                                                                         out / "charts", lang)
-    drawing = _hand_out(jobs, workers)
+    jobs.append(ExcelJob(sheets, out / "report.xlsx"))
+    drawing += _hand_out(jobs[-1:], workers)
     write_json(out / "summary.json", summary)
     comp.budget.to_csv(out / "budget.csv", index=False)
     caseload.to_parquet(out / "caseload.parquet", index=False)

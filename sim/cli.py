@@ -102,7 +102,8 @@ def _start(args, scenarios: list[str]):
     """What ``run`` and ``compare`` do first: check that the output folder can be made and the
     scenario files exist, then start the chart workers (:mod:`sim.workers`), whose server
     imports matplotlib on the other core while this process loads pandas, numba and the
-    scenarios. Returns (output folder, workers or None)."""
+    scenarios. The files' content is checked after that (:func:`_checked` stops the server when
+    it is bad). Returns (output folder, workers or None)."""
     from .paths import prepare_out, scenario_path
     from .workers import start_chart_workers
     out = prepare_out(args.out)
@@ -113,12 +114,24 @@ def _start(args, scenarios: list[str]):
     return out, workers
 
 
+def _checked(load, *args):
+    """``load(*args)``; on bad input, stop the chart server first (no chart will be drawn)."""
+    try:
+        return load(*args)
+    except InputError:
+        from .workers import stop_chart_server
+        stop_chart_server()
+        raise
+
+
 def _numba_without_scipy_linalg() -> None:
     """Load ``scipy.linalg.cython_blas`` by itself, before numba first compiles or loads a
     function. Numba's set-up imports that module only to learn that a BLAS is there, and the
     import runs all of ``scipy.linalg`` (about 0.3 s of every command). Loaded here from its own
-    file, it is the same module; a later ``import scipy.linalg`` finds it in place. Skipped
-    where scipy or the file is not found (numba then does its own import)."""
+    file, it is the same module, found by every later import of it (``from scipy.linalg import
+    cython_blas``, Cython's cimports, numba's BLAS calls); only the attribute
+    ``scipy.linalg.cython_blas`` is not set on the package. Skipped where scipy or the file is
+    not found (numba then does its own import)."""
     import importlib.machinery
     import importlib.util
     name = "scipy.linalg.cython_blas"
@@ -148,7 +161,7 @@ def cmd_run(args) -> int:
     try:
         from .report import write_run
         from .scenario import load_scenario
-        scenario = load_scenario(args.scenario)
+        scenario = _checked(load_scenario, args.scenario)
         from .simulate import simulate
         results = simulate(scenario, seed=args.seed, engine=args.engine, scale=args.scale,
                            population_file=args.population)
@@ -171,8 +184,8 @@ def cmd_compare(args) -> int:
     try:
         from .report import write_compare
         from .scenario import load_scenario
-        baseline = load_scenario(args.baseline)
-        reform = load_scenario(args.reform, baseline.data)
+        baseline = _checked(load_scenario, args.baseline)
+        reform = _checked(load_scenario, args.reform, baseline.data)
         from tqdm import tqdm
 
         from .compare import compare

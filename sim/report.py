@@ -1,10 +1,11 @@
 """Reporting: the contract's output files (summary, budget, caseload, manifest), charts and Excel.
 
 Charts take most of the time of writing a comparison. ``reformsim run`` and ``compare`` therefore
-start worker processes (:func:`sim.workers.start_chart_workers`) before they simulate: a fork server that
-imports matplotlib while this process loads and simulates, and from it one worker per core that
-draws the charts while this process writes the tables. Called without workers (as from a notebook),
-the writers draw the charts themselves. The outputs are the same either way.
+start worker processes (:func:`sim.workers.start_chart_workers`) before they simulate: a fork
+server that imports matplotlib and openpyxl while this process loads and simulates, and from it
+one worker per core (at most 4) that draws the charts and writes report.xlsx while this process
+writes the tables. Called without workers (as from a notebook), the writers do it all themselves.
+The outputs are the same either way.
 """
 
 from __future__ import annotations
@@ -180,9 +181,9 @@ def compare_chart_jobs(comp, summary: dict, caseload: pd.DataFrame, folder: Path
     return jobs
 
 
-def _hand_out(jobs: list[ChartJob], workers) -> list:
-    """Start drawing: give each job to the workers (a future each) or, without workers, draw the
-    jobs here at once (no futures)."""
+def _hand_out(jobs: list, workers) -> list:
+    """Start the jobs (charts, the workbook): give each to the workers (a future each) or,
+    without workers, do them here at once (no futures)."""
     if workers is None:
         for job in jobs:
             job()
@@ -191,21 +192,22 @@ def _hand_out(jobs: list[ChartJob], workers) -> list:
     for job in jobs:
         try:
             futures.append(workers.submit(job))
-        except RuntimeError:                            # the pool is broken or shut down
+        except (RuntimeError, OSError, EOFError):      # the pool is broken or shut down
             futures.append(None)
     return futures
 
 
-def _collect(jobs: list[ChartJob], futures: list, workers) -> None:
-    """Wait for the workers' charts. An error in a chart is raised here, as it would be in this
-    process. The charts of a worker that died (killed, out of memory) are drawn here instead,
-    once every worker has stopped."""
+def _collect(jobs: list, futures: list, workers) -> None:
+    """Wait for the workers' jobs. An error in a job is raised here, as it would be in this
+    process, once the other jobs are done (a bad chart does not cost the workbook). The jobs of
+    a worker that died (killed, out of memory) are done here instead, once every worker has
+    stopped."""
     from concurrent.futures.process import BrokenProcessPool
-    failed = None
+    failed = error = None
     for job, future in zip(jobs, futures):
         try:
             if future is None:
-                raise BrokenProcessPool("the chart workers could not take the chart")
+                raise BrokenProcessPool("the chart workers could not take the job")
             future.result()
         except BrokenProcessPool as exc:
             if failed is None:
@@ -214,6 +216,10 @@ def _collect(jobs: list[ChartJob], futures: list, workers) -> None:
                 sys.stderr.write(f"reformsim: chart workers failed ({exc}); drawing the rest of the "
                                  f"charts in the main process\n")
             job()
+        except Exception as exc:                        # noqa: BLE001  (raised below)
+            error = error or exc
+    if error is not None:
+        raise error
 
 
 def write_run(results, out: Path, wall_s: float, lang: str = "en", workers=None) -> dict:
@@ -242,8 +248,8 @@ def write_run(results, out: Path, wall_s: float, lang: str = "en", workers=None)
 def write_compare(comp, out: Path, wall_s: float, lang: str = "en", workers=None) -> dict:
     """Write the outputs of ``reformsim compare``: summary, budget, caseload, charts, Excel.
 
-    ``workers`` (from :func:`start_chart_workers`) draw the charts meanwhile; without them, this
-    process draws them."""
+    ``workers`` (from :func:`start_chart_workers`) draw the charts and write report.xlsx
+    meanwhile; without them, this process does."""
     from .calibration import report as calibration_report
     from .compare import summary as compare_summary
     summary = compare_summary(comp)

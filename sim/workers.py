@@ -65,3 +65,22 @@ def start_chart_workers(n: int | None = None):
 def _chart_worker_init() -> None:
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_chart_server() -> None:
+    """Stop the fork server at once, in the middle of its imports if need be: for a command that
+    fails before it hands out any chart (a scenario file with bad content). Otherwise the server
+    would finish its preload (about 2 s of CPU) before it noticed, holding this process's
+    standard streams open meanwhile. The standard library has no public call for this; where its
+    internals differ, the server is left to end by itself."""
+    import signal
+    from multiprocessing import forkserver
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        server._stop()                  # reaps the process and forgets it
+    except (OSError, AttributeError):
+        pass

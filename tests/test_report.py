@@ -141,3 +141,50 @@ def test_charts_are_the_same_files_when_drawn_again(tmp_path, comp):
         files.append((path.read_bytes(), path.with_suffix(".svg").read_bytes()))
     assert files[0] == files[1]
     assert b"<text" in files[0][1]          # SVG text stays text (editable), not glyph paths
+
+
+def test_an_error_in_a_chart_is_raised_after_the_workbook_is_written(tmp_path, comp):
+    """A chart that fails raises its error in the caller, but only once the other jobs are done:
+    the workbook handed out after it is still written."""
+    from sim.compare import summary as compare_summary
+    from sim.report import ChartJob, ExcelJob, _collect, _hand_out, excel_sheets, start_chart_workers
+    workers = start_chart_workers(2)
+    if workers is None:
+        pytest.skip("no fork server on this platform")
+    summary = compare_summary(comp)
+    sheets = excel_sheets(summary, comp.budget, pd.DataFrame({"month": ["2025-01"], "scenario": ["b"],
+                          "scheme": ["current"], "group": ["g"], "persons": [1.0]}),
+                          [comp.baseline.scenario, comp.reform.scenario])
+    jobs = [ChartJob("savings_by_line", ({},), tmp_path / "bad.png"), ExcelJob(sheets, tmp_path / "r.xlsx")]
+    try:
+        futures = _hand_out(jobs, workers)
+        with pytest.raises(KeyError, match="budget.savings_by_line_bn"):
+            _collect(jobs, futures, workers)
+        assert futures[1].done() and (tmp_path / "r.xlsx").stat().st_size > 0
+    finally:
+        workers.shutdown(cancel_futures=True)
+
+
+def test_stop_chart_server_ends_the_server_and_a_new_one_starts():
+    """A command that fails after starting the chart server stops it at once (it would hold the
+    standard streams open through its imports); the next call starts a fresh one."""
+    import os
+
+    from multiprocessing import forkserver
+
+    from sim.workers import start_chart_workers, stop_chart_server
+    workers = start_chart_workers(1)
+    if workers is None:
+        pytest.skip("no fork server on this platform")
+    workers.shutdown()
+    pid = forkserver._forkserver._forkserver_pid
+    assert pid is not None
+    stop_chart_server()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    workers = start_chart_workers(1)
+    try:
+        assert workers.submit(abs, -3).result() == 3
+        assert forkserver._forkserver._forkserver_pid not in (None, pid)
+    finally:
+        workers.shutdown()

@@ -25,7 +25,7 @@ import pandas as pd
 from . import budget as money
 from .groups import SCHEME_GROUPS, caseload_by_group
 from .paths import prepare_out  # noqa: F401  (part of this module's interface)
-from .workers import WORKERS_ENV, start_chart_workers  # noqa: F401  (part of this module's interface)
+from .workers import start_chart_workers  # noqa: F401  (part of this module's interface)
 
 PACKAGES = ("reformsim", "numpy", "pandas", "numba", "llvmlite", "scipy", "pyarrow", "matplotlib",
             "pydantic")

@@ -261,6 +261,15 @@ def pick1(cdf, at, n, u):
 
 
 @njit(cache=True)
+def delivered(ration, rationed, m, kind, c):
+    """The share of due ``kind`` activities delivered in month ``m`` to cell ``c`` (1 in months
+    where nothing is rationed, without reading the table)."""
+    if not rationed[np.uint64(m)]:
+        return 1.0
+    return ration[np.uint64(m), np.uint64(kind), np.uint64(c)]
+
+
+@njit(cache=True)
 def payer_band(months_in_spell, flag, employer_months):
     """0 employer period, else 1-4: refund steps for weeks 1-4, 5-26, 27-52, 53+."""
     if flag == 1 and months_in_spell < employer_months:
@@ -560,7 +569,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         if followup_share >= 1.0 or draw(key, month_id, P_FOLLOWUP) < followup_share:
                             conv = 2 if due & B_AKASSE else 1
                     if conv == 1:
-                        rf = ration[np.uint64(m), K_CONV, np.uint64(c)] if rationed[np.uint64(m)] else 1.0
+                        rf = delivered(ration, rationed, m, K_CONV, c)
                         if rf < 1.0 and draw(key, month_id, P_RATION_CONV) >= rf:
                             conv = 0
                             act1[np.uint64(am + A_CONV_RATIONED * act_stride)] += w
@@ -576,8 +585,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                         elif due & B_OFFER_REPEAT:
                             if offer_share >= 1.0 or draw(key, month_id, P_OFFER) < offer_share:
                                 ol = offer_len
-                        if ol > 0 and rationed[np.uint64(m)]:
-                            rf = ration[m, k_offer, c]
+                        if ol > 0:
+                            rf = delivered(ration, rationed, m, k_offer, c)
                             if rf < 1.0 and draw(key, month_id, P_RATION_OFFER) >= rf:
                                 act1[np.uint64(am + a_offer_rationed * act_stride)] += w * ol
                                 ol = 0
@@ -590,7 +599,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                             status = 1
                         if due & B_JOBEDU:
                             if draw(key, month_id, P_JOBEDU) < jobedu_uptake:
-                                rf = ration[m, K_JOBEDU, c]
+                                rf = delivered(ration, rationed, m, K_JOBEDU, c)
                                 if rf < 1.0 and draw(key, month_id, P_RATION_JOBEDU) >= rf:
                                     act1[np.uint64(am + A_JOBEDU_RATIONED * act_stride)] += w
                                 else:

@@ -1,13 +1,22 @@
-"""Loading the parameter tables in ``data/``: every figure with its unit and source.
+"""Loading the parameter tables in ``data/``: every figure with its unit and source, and the
+one validator of parameter values.
 
 Each CSV file is validated on load: required columns present, every row with a non-empty
 ``source``, numbers where numbers are expected, shares and probabilities within [0, 1].
 Errors name the file, the row and the column.
+
+What a parameter may take is declared once, as data: ``data/parameter_ranges.csv`` gives each
+parameter (by a name pattern such as ``rules.*.contact_months``) a kind (``number``, ``share``,
+``whole``, ``flag`` or ``schedule``), a range and a unit. :func:`checked_value` applies it to a
+value from any source (a scenario file, ``Scenario.with_changes``, a sweep grid or distribution),
+so every way a value enters is held to the same rules.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +24,8 @@ import pandas as pd
 
 from .errors import InputError
 from .paths import DATA_DIR
-from .states import ACTIVITIES, DESTINATIONS, EFFORT_LINES, SOCIAL_ASSISTANCE, STATES
+from .errors import did_you_mean
+from .states import ACTIVITIES, DESTINATIONS, EFFORT_LINES, SELECTORS, SOCIAL_ASSISTANCE, STATES
 
 
 #: columns each data file must have
@@ -34,7 +44,11 @@ REQUIRED_COLUMNS = {
     "effort_lines.csv": ["line", "baseline_bn", "unit", "source"],
     "calibrated.csv": ["name", "value", "unit", "source"],
     "sick_duration_profile.csv": ["from_week", "to_week", "persons", "unit", "source"],
+    "parameter_ranges.csv": ["pattern", "kind", "min", "max", "unit", "source"],
 }
+
+#: kinds of parameter value (``data/parameter_ranges.csv``)
+KINDS = ("number", "share", "whole", "flag", "schedule")
 
 
 #: the unit that marks a schedule: a list of months in a spell
@@ -85,7 +99,6 @@ def _numeric(df: pd.DataFrame, column: str, path: Path, lo=None, hi=None, allow=
 def _names(df: pd.DataFrame, column: str, allowed, path: Path) -> None:
     for i, text in enumerate(df[column]):
         if text not in allowed:
-            from .errors import did_you_mean
             raise InputError(f"{path}: row {i + 2}, column '{column}': unknown '{text}'"
                              f"{did_you_mean(text, allowed)}; allowed: {', '.join(allowed)}")
 
@@ -109,10 +122,181 @@ class Data:
     calibrated: dict
     sick_profile: pd.DataFrame
     directory: Path = field(default=DATA_DIR)
+    specs: tuple = ()               # ValueSpec of data/parameter_ranges.csv
 
     def target(self, name: str) -> float:
         row = self.targets.loc[self.targets["name"] == name]
         return float(row["value"].iloc[0])
+
+    def spec(self, name: str) -> ValueSpec:
+        """What parameter ``name`` may take; KeyError if it is not a parameter.
+
+        Valid names are those of ``data/`` and rules with a selector or for another state, as
+        long as the state, the selector and the rule exist (``rules.dagpenge@far.contact_months``).
+        """
+        if name not in self.params:
+            parts = rule_parts(name)
+            if parts is None:
+                raise KeyError(name)
+            state, selector, rule = parts
+            if ((state not in DESTINATIONS and state != "general")
+                    or (selector is not None and selector not in SELECTORS)
+                    or not any(rule_parts(k) and rule_parts(k)[2] == rule for k in self.params)):
+                raise KeyError(name)
+        for sp in self.specs:
+            if fnmatch.fnmatchcase(name, sp.pattern):
+                return sp
+        raise KeyError(name)
+
+    def unit(self, name: str) -> str:
+        """The unit of parameter ``name`` (KeyError if it is not one)."""
+        sp = self.spec(name)
+        return self.units.get(name, sp.unit)
+
+
+def rule_parts(name: str):
+    """(state, selector or None, rule) for a rule name ``rules.STATE[@SELECTOR].RULE``, else None."""
+    parts = name.split(".")
+    if len(parts) != 3 or parts[0] != "rules":
+        return None
+    state, _, selector = parts[1].partition("@")
+    return state, selector or None, parts[2]
+
+
+def checked_value(where, key: str, name: str, raw, data: Data, unit: str | None = None):
+    """The one validator of a parameter value, from a file, from Python or from a sweep.
+
+    Returns the model's value (float, or a tuple of whole months for a schedule). Raises
+    InputError naming ``where`` (the file), ``key`` (the key in it), the parameter and what is
+    allowed: for an unknown name (with the nearest valid one), a value of the wrong type (a
+    string, a boolean, a list for a number or a number for a schedule), NaN or infinity, a value
+    outside the declared range or not whole, or a ``unit`` other than the parameter's.
+    """
+    try:
+        spec = data.spec(name)
+    except KeyError:
+        parts = rule_parts(name)
+        hint = did_you_mean(name, data.params)
+        if parts is not None and parts[1] is not None and parts[1] not in SELECTORS:
+            hint = (f"; selector '{parts[1]}'{did_you_mean(parts[1], SELECTORS)} must be one of "
+                    f"{', '.join(SELECTORS)}")
+        raise InputError(f"{where}: {key}.parameter = '{name}' is not a parameter{hint}; "
+                         "see data/parameters.csv") from None
+    own = data.unit(name)
+    if unit is not None and unit.strip() != own:
+        raise InputError(f"{where}: {key}.unit = {unit!r} for '{name}' differs from the parameter's unit "
+                         f"'{own}'; give the value in '{own}' (or leave out 'unit')")
+    try:
+        return spec.check(raw)
+    except ValueError as exc:
+        raise InputError(f"{where}: {key}.value for '{name}' ({own}): {exc}") from None
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    """What one parameter may take: a row of ``data/parameter_ranges.csv``.
+
+    ``kind`` is one of :data:`KINDS`: ``number`` (a finite number within [low, high]), ``share``
+    (the same within [0, 1]), ``whole`` (a whole number within [low, high]), ``flag`` (0 or 1)
+    or ``schedule`` (a list of increasing whole months within [low, high], possibly empty).
+    ``unit`` is the parameter's unit ('' where each parameter keeps its own table's unit).
+    """
+
+    pattern: str
+    kind: str
+    low: float
+    high: float
+    unit: str
+    source: str
+
+    @property
+    def discrete(self) -> bool:
+        """Whether only whole numbers are allowed (a drawn value would rarely be one)."""
+        return self.kind in ("whole", "flag", "schedule")
+
+    def allowed(self) -> str:
+        """What is allowed, in words, for messages."""
+        if self.kind == "flag":
+            return "0 or 1 (a flag)"
+        if self.kind == "schedule":
+            return (f"a list of increasing whole months within [{self.low:g}, {self.high:g}] without "
+                    "repeats (e.g. [0, 1, 3]; [] for none)")
+        what = "a whole number" if self.kind == "whole" else "a finite number"
+        return f"{what} within [{self.low:g}, {self.high:g}]"
+
+    def check(self, raw):
+        """``raw`` as the model's value (float, or a tuple of ints for a schedule).
+
+        Raises ValueError (message: what is wrong and what is allowed) for any other type: no
+        strings, booleans, NaN or infinities, nothing rounded or wrapped into a list.
+        """
+        if self.kind == "schedule":
+            if not isinstance(raw, (list, tuple)):
+                raise ValueError(f"{_shown(raw)} is not a list; allowed: {self.allowed()}")
+            months = [_whole(x, self) for x in raw]
+            if months != sorted(set(months)):
+                raise ValueError(f"{list(raw)} is not increasing without repeats; allowed: {self.allowed()}")
+            return tuple(months)
+        if isinstance(raw, (list, tuple)):
+            raise ValueError(f"{_shown(raw)} is a list; allowed: {self.allowed()}")
+        if self.kind in ("whole", "flag"):
+            return float(_whole(raw, self))
+        x = _number(raw, self)
+        if not self.low <= x <= self.high:
+            raise ValueError(f"{_shown(raw)} is outside the range; allowed: {self.allowed()}")
+        return x
+
+
+def _shown(raw) -> str:
+    return repr(raw) if isinstance(raw, str) else str(raw)
+
+
+def _number(raw, spec: ValueSpec) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, numbers.Real) or type(raw).__name__ == "bool_":
+        raise ValueError(f"{_shown(raw)} is not a number ({type(raw).__name__}); allowed: {spec.allowed()}")
+    x = float(raw)
+    if not math.isfinite(x):
+        raise ValueError(f"{_shown(raw)} is not a finite number; allowed: {spec.allowed()}")
+    return x
+
+
+def _whole(raw, spec: ValueSpec) -> int:
+    x = _number(raw, spec)
+    if x != int(x) or not spec.low <= x <= spec.high:
+        raise ValueError(f"{_shown(raw)} is not allowed; allowed: {spec.allowed()}")
+    return int(x)
+
+
+def _load_ranges(path: Path, params: dict, units: dict) -> tuple[ValueSpec, ...]:
+    """The declarations of ``parameter_ranges.csv``, checked against the parameters they cover:
+    every parameter matched by exactly one pattern, with that pattern's unit, and its default
+    value allowed by it."""
+    df = _read(path)
+    _names(df, "kind", KINDS, path)
+    low = _numeric(df, "min", path)
+    high = _numeric(df, "max", path)
+    specs = []
+    for i, row in df.iterrows():
+        if low[i] > high[i]:
+            raise InputError(f"{path}: row {i + 2} ({row['pattern']}): min {low[i]:g} is above max {high[i]:g}")
+        lo, hi = (0.0, 1.0) if row["kind"] in ("share", "flag") else (low[i], high[i])
+        if (lo, hi) != (low[i], high[i]):
+            raise InputError(f"{path}: row {i + 2} ({row['pattern']}): a {row['kind']} has min 0 and max 1")
+        specs.append(ValueSpec(row["pattern"], row["kind"], lo, hi, row["unit"].strip(), row["source"]))
+    for name, value in params.items():
+        found = [sp for sp in specs if fnmatch.fnmatchcase(name, sp.pattern)]
+        if len(found) != 1:
+            what = "no pattern" if not found else f"{len(found)} patterns ({', '.join(sp.pattern for sp in found)})"
+            raise InputError(f"{path}: parameter '{name}' is matched by {what}; each parameter needs exactly one")
+        sp = found[0]
+        if sp.unit and units[name] != sp.unit:
+            raise InputError(f"{path}: pattern '{sp.pattern}' has unit '{sp.unit}' but parameter '{name}' "
+                             f"has unit '{units[name]}'")
+        try:
+            sp.check(list(value) if isinstance(value, tuple) else value)
+        except ValueError as exc:
+            raise InputError(f"{path}: the default of '{name}' breaks its pattern '{sp.pattern}': {exc}") from None
+    return tuple(specs)
 
 
 def is_probability_unit(unit: str) -> bool:
@@ -216,5 +400,6 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
     for col in ("from_week", "to_week", "persons"):
         prof[col] = _numeric(prof, col, d / "sick_duration_profile.csv", 0)
 
+    specs = _load_ranges(d / "parameter_ranges.csv", params, units)
     return Data(params, units, sources, hz, de, mix, tg, rates, refund, ft, uc, lines,
-                calibrated, prof, d)
+                calibrated, prof, d, specs)

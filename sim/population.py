@@ -273,6 +273,11 @@ def from_parquet(path: str | Path, start: int, n_months: int, month_number, scal
         raise InputError(f"{path}: column 'months_in_spell' must be integers of at most 32000")
     if (spell < df["months_in_state"]).any():
         raise InputError(f"{path}: column 'months_in_spell' must be >= 'months_in_state'")
+    if "municipality" in df and (not pd.api.types.is_integer_dtype(df["municipality"])
+                                 or (df["municipality"] < 0).any()
+                                 or (df["municipality"] >= N_MUNICIPALITIES).any()):
+        raise InputError(f"{path}: column 'municipality' must be integers within [0, {N_MUNICIPALITIES - 1}] "
+                         f"(the index of one of the {N_MUNICIPALITIES} municipalities)")
     weight = df["weight"].to_numpy(float) if "weight" in df else np.ones(len(df))
     if not np.isfinite(weight).all() or (weight <= 0).any():
         raise InputError(f"{path}: column 'weight' must be positive numbers")

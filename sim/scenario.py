@@ -15,17 +15,21 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import re
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, did_you_mean
-from .parameters import SCHEDULE_UNIT, Data, is_probability_unit, load_data
+from .parameters import Data, checked_value, load_data
 from .paths import CONFIG_DIR, scenario_path
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+    # strict: nothing coerced (no "6" or true for a number); no NaN or infinity anywhere
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Horizon(_Strict):
@@ -37,7 +41,8 @@ class Change(_Strict):
     parameter: str | list[str] = Field(description="a name from data/parameters.csv (or a list of "
                                        "names that take the same value); rules may carry a selector: "
                                        "rules.STATE@SELECTOR.RULE")
-    value: float | list[int] = Field(description="new value in the parameter's unit")
+    value: Any = Field(description="new value in the parameter's unit (checked by "
+                       "sim.parameters.checked_value against data/parameter_ranges.csv)")
     start: str | None = Field(default=None, pattern=MONTH_PATTERN,
                               description="first month in force, YYYY-MM (default: horizon start)")
     source: str = Field(min_length=1, description="where the change comes from")
@@ -118,7 +123,12 @@ class ScenarioFile(_Strict):
 
 
 def month_number(text: str) -> int:
-    """Months since January 2000 (the month id used in random-number keys)."""
+    """Months since January 2000 (the month id used in random-number keys) of 'YYYY-MM'.
+
+    Raises ValueError for anything else ('2025-13', '2025-1', ' 2025-01').
+    """
+    if not isinstance(text, str) or not re.fullmatch(MONTH_PATTERN, text):
+        raise ValueError(f"{text!r} is not a month 'YYYY-MM'")
     year, month = text.split("-")
     return (int(year) - 2000) * 12 + int(month) - 1
 
@@ -181,7 +191,7 @@ class Scenario:
         new, provs = list(self.changes), list(self.provision_of_change)
         for param, value in changes.items():
             raw = list(value) if isinstance(value, (list, tuple)) else value
-            new.append((when, param, _checked_value(where, "change", param, raw, self.data), source))
+            new.append((when, param, checked_value(where, "change", param, raw, self.data), source))
             provs.append(provision or param)
         if scheme is not None:
             from .groups import SCHEMES
@@ -225,7 +235,9 @@ class Scenario:
 
 
 def _format_pydantic(path: Path, exc: ValidationError, allowed_by_loc) -> str:
-    err = exc.errors()[0]
+    errors = exc.errors()
+    # an unknown key first: a misspelt key also makes the key it should have been "missing"
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(x) for x in err["loc"])
     if err["type"] == "extra_forbidden":
         key = str(err["loc"][-1])
@@ -253,6 +265,8 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not valid TOML (not UTF-8 text: is it a scenario file?)") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
 
@@ -308,6 +322,12 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
             if not start <= when < start + n_months:
                 raise InputError(f"{path}: saving[{i}].start = '{step.start}' is outside the horizon "
                                  f"{month_label(start)} to {month_label(start + n_months - 1)}")
+            for ln in SAVING_LINES:
+                line_bn = float(data.effort_lines.set_index("line").loc[ln, "baseline_bn"])
+                if getattr(step, ln) > line_bn:
+                    raise InputError(f"{path}: saving[{i}].{ln} = {getattr(step, ln):g} bn a year is more than "
+                                     f"the whole line ({line_bn:g} bn a year in "
+                                     f"{data.directory / 'effort_lines.csv'}); allowed: 0 to {line_bn:g}")
             savings.append((when, {ln: getattr(step, ln) for ln in SAVING_LINES}, step.source))
     if savings and effort_mode != "budget_constrained":
         raise InputError(f"{path}: [[saving]] needs [effort] mode = 'budget_constrained' (now '{effort_mode}')")
@@ -348,7 +368,7 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         if not names:
             raise InputError(f"{path}: {key}.parameter is an empty list")
         for name in names:
-            value = _checked_value(path, key, name, ch.value, data)
+            value = checked_value(path, key, name, ch.value, data, ch.unit)
             when = month_number(ch.start) if ch.start else start
             if not start <= when < start + n_months:
                 raise InputError(f"{path}: {key}.start = '{ch.start}' is outside the horizon "
@@ -363,70 +383,9 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
                     effort_mode=effort_mode, priority=priority, savings=savings)
 
 
-def _rule_parts(name: str):
-    """('rules', state, selector or None, rule) for a rule name, else None."""
-    parts = name.split(".")
-    if len(parts) != 3 or parts[0] != "rules":
-        return None
-    state, _, selector = parts[1].partition("@")
-    return state, selector or None, parts[2]
-
-
 def parameter_unit(name: str, data: Data) -> str:
-    """Unit of a parameter, or raise InputError-worthy KeyError if the name is not valid.
-
-    Valid names are those in data/ and rules with a selector or for another state, as long as
-    the state, the selector and the rule exist (``rules.dagpenge@far.contact_months``).
-    """
-    if name in data.params:
-        return data.units[name]
-    parts = _rule_parts(name)
-    if parts is None:
-        raise KeyError(name)
-    state, selector, rule = parts
-    from .states import DESTINATIONS, SELECTORS
-    if (state not in DESTINATIONS and state != "general") or (selector is not None and selector not in SELECTORS):
-        raise KeyError(name)
-    for known, unit in data.units.items():
-        kp = _rule_parts(known)
-        if kp is not None and kp[2] == rule:
-            return unit
-    raise KeyError(name)
-
-
-def _checked_value(path: Path, key: str, name: str, raw, data: Data):
-    from .states import SELECTORS
-    try:
-        unit = parameter_unit(name, data)
-    except KeyError:
-        parts = _rule_parts(name)
-        hint = did_you_mean(name, data.params)
-        if parts is not None and parts[1] is not None and parts[1] not in SELECTORS:
-            hint = f"; selector '{parts[1]}'{did_you_mean(parts[1], SELECTORS)} must be one of {', '.join(SELECTORS)}"
-        raise InputError(f"{path}: {key}.parameter = '{name}' is not a parameter{hint}; "
-                         "see data/parameters.csv") from None
-    schedule = unit == SCHEDULE_UNIT
-    if schedule:
-        value = tuple(raw) if isinstance(raw, list) else (int(raw),)
-        if list(value) != sorted(set(value)) or any(v < 0 for v in value):
-            raise InputError(f"{path}: {key}.value = {list(value)} for '{name}' must be "
-                             "increasing months without repeats")
-        return value
-    if isinstance(raw, list):
-        raise InputError(f"{path}: {key}.value = {raw!r} has the wrong type: '{name}' takes a number "
-                         f"({unit})")
-    value = float(raw)
-    if unit == "flag" and value not in (0.0, 1.0):
-        raise InputError(f"{path}: {key}.value = {raw!r} for '{name}' must be 0 or 1 (a flag)")
-    if is_probability_unit(unit) and not 0 <= value <= 1:
-        raise InputError(f"{path}: {key}.value = {value} for '{name}' must be within [0, 1] (unit: {unit})")
-    whole = unit.split()[0] in ("months", "spell", "weeks", "days", "month")
-    if whole and (value != int(value) or not -1 <= value <= 600):
-        raise InputError(f"{path}: {key}.value = {raw!r} for '{name}' must be a whole number within "
-                         f"[-1, 600] ({unit})")
-    if name.endswith("offer_length_months") and not 1 <= value <= 100:
-        raise InputError(f"{path}: {key}.value = {raw!r} for '{name}' must be within [1, 100] months")
-    return value
+    """Unit of a parameter (KeyError if ``name`` is not one): see ``Data.spec``."""
+    return data.unit(name)
 
 
 def _horizon(path: Path, h: Horizon) -> tuple[int, int]:

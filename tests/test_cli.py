@@ -87,7 +87,7 @@ BAD_SCENARIOS = {
     "unknown_key": ('description = "x"\nbaseline = "baseline"\ncahnge = []\n', ("cahnge", "change")),
     "not_toml": ('description = "x\nbaseline = ', ("not valid TOML",)),
     "wrong_type": ('description = "x"\nbaseline = "baseline"\n[[change]]\nparameter = "rules.dagpenge.akasse_months"\n'
-                   'value = "six"\nsource = "s"\n', ("change.0.value",)),
+                   'value = "six"\nsource = "s"\n', ("change[0].value", "not a number")),
     "probability": ('description = "x"\nbaseline = "baseline"\n[[change]]\nparameter = '
                     '"rules.dagpenge.job_education_uptake_per_month"\nvalue = 1.5\nsource = "s"\n', ("[0, 1]",)),
     "unknown_parameter": ('description = "x"\nbaseline = "baseline"\n[[change]]\nparameter = '

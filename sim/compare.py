@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import budget as money
 from .errors import InputError
-from .scenario import Scenario, load_scenario
+from .scenario import Change, Scenario, load_scenario
 from .simulate import Results, build_population, simulate
 from .states import ACTIVITIES, EFFORT_LINES, EXIT_JOB, STATES
 
@@ -58,10 +58,10 @@ class Comparison:
         return self.baseline.scenario.years
 
 
-def extra_changes(baseline: Scenario, reform: Scenario) -> list[tuple[int, tuple, str]]:
-    """The reform's changes beyond the baseline's, with their provision, in file order."""
+def extra_changes(baseline: Scenario, reform: Scenario) -> list[Change]:
+    """The reform's changes beyond the baseline's, in file order."""
     base = set(baseline.changes)
-    return [(k, ch, reform.provision_of_change[k]) for k, ch in enumerate(reform.changes) if ch not in base]
+    return [ch for ch in reform.changes if ch not in base]
 
 
 def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float = 1.0,
@@ -103,13 +103,12 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
     steps = []
     if breakdown:
         extra = extra_changes(baseline, reform)
-        provisions = list(dict.fromkeys(p for _, _, p in extra))
+        provisions = list(dict.fromkeys(ch.provision for ch in extra))
         for k, prov in enumerate(provisions[:-1]):
             keep = set(provisions[:k + 1])
-            chosen = [ch for _, ch, p in extra if p in keep]
-            partial = dataclasses.replace(
-                reform, name=f"{reform.name}+{prov}", changes=list(baseline.changes) + chosen,
-                provision_of_change=list(baseline.provision_of_change) + [p for _, _, p in extra if p in keep])
+            chosen = [ch for ch in extra if ch.provision in keep]
+            partial = dataclasses.replace(reform, name=f"{reform.name}+{prov}",
+                                          changes=list(baseline.changes) + chosen)
             say(f"provision {k + 1}/{len(provisions)}: {prov}")
             steps.append((prov, simulate(partial, seed, engine, scale, population=population)))
         if provisions:

@@ -99,8 +99,8 @@ def manifest(results_list, wall_s: float, extra: dict | None = None) -> dict:
     changes = {}
     for r in results_list:
         files.update(r.scenario.file_hashes())
-        changes[r.scenario.name] = [{"month": month_label(m), "parameter": p, "value": v, "source": s}
-                                    for m, p, v, s in r.scenario.changes]
+        changes[r.scenario.name] = [{"month": month_label(c.month), "parameter": c.parameter, "value": c.value,
+                                     "source": c.source} for c in r.scenario.changes]
     data_dir = first.scenario.data.directory
     data_files = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(data_dir.glob("*.csv"))}
     return {
@@ -297,18 +297,19 @@ def flat_summary(summary: dict) -> pd.DataFrame:
 
 def assumptions_table(scenarios) -> pd.DataFrame:
     """Every parameter in force: the defaults of data/ and each scenario's dated changes."""
+    from .scenario import month_label
     data = scenarios[0].data
     rows = [("default", k, str(v), "", data.units[k], data.sources[k]) for k, v in data.params.items()]
     seen = set()
     for sc in scenarios:
-        for (month, param, value, source), prov in zip(sc.changes, sc.provision_of_change):
-            key = (sc.name, month, param)
+        for ch in sc.changes:
+            key = (sc.name, ch.month, ch.parameter)
             if key in seen:
                 continue
             seen.add(key)
-            unit = data.units.get(param, "")
-            rows.append((sc.name, param, str(value), f"{2000 + month // 12}-{month % 12 + 1:02d} ({prov})",
-                         unit, source))
+            unit = data.units.get(ch.parameter, "")
+            rows.append((sc.name, ch.parameter, str(ch.value), f"{month_label(ch.month)} ({ch.provision})",
+                         unit, ch.source))
     return pd.DataFrame(rows, columns=["scenario", "parameter", "value", "from month (provision)", "unit",
                                        "source"])
 

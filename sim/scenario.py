@@ -37,7 +37,9 @@ class Horizon(_Strict):
     end: str = Field(pattern=MONTH_PATTERN, description="last simulated month, YYYY-MM")
 
 
-class Change(_Strict):
+class ChangeEntry(_Strict):
+    """A ``[[change]]`` table of a scenario file, as written."""
+
     parameter: str | list[str] = Field(description="a name from data/parameters.csv (or a list of "
                                        "names that take the same value); rules may carry a selector: "
                                        "rules.STATE@SELECTOR.RULE")
@@ -93,7 +95,7 @@ class ScenarioFile(_Strict):
     content_start: str | None = Field(default=None, pattern=MONTH_PATTERN,
                                       description="... all starting in this month, YYYY-MM")
     horizon: Horizon | None = None
-    change: list[Change] = Field(default_factory=list)
+    change: list[ChangeEntry] = Field(default_factory=list)
     effort: Effort | None = None
     saving: list[Saving] | None = None
 
@@ -137,6 +139,23 @@ def month_label(number: int) -> str:
     return f"{2000 + number // 12}-{number % 12 + 1:02d}"
 
 
+@dataclass(frozen=True)
+class Change:
+    """One dated change of one parameter, as the model reads it.
+
+    ``month`` is the first month in force (months since 2000-01, see :func:`month_number`);
+    ``value`` is checked (:func:`sim.parameters.checked_value`): a float, or a tuple of whole
+    months for a schedule; ``provision`` is the reform provision it belongs to (the unit of the
+    per-provision breakdown).
+    """
+
+    month: int
+    parameter: str
+    value: float | tuple
+    source: str
+    provision: str
+
+
 @dataclass
 class Scenario:
     """A loaded, validated scenario: its files, horizon and dated parameter changes."""
@@ -146,15 +165,18 @@ class Scenario:
     files: list[Path]
     start: int                      # month number of the first simulated month
     n_months: int
-    changes: list[tuple[int, str, object, str]] = field(default_factory=list)  # (month, name, value, source)
+    changes: list[Change] = field(default_factory=list)   # the baseline's first, then in file order
     data: Data | None = None
     scheme: str = "current"
-    provisions: list[str] = field(default_factory=list)          # in file order
-    provision_of_change: list[str] = field(default_factory=list)  # one per change
     effort_mode: str = "rule_driven"
     priority: str = "proportional"
     origin: str | None = None      # where a scenario built in Python came from (for messages)
     savings: list[tuple[int, dict, str]] = field(default_factory=list)  # (month, {line: bn/yr}, source)
+
+    @property
+    def provisions(self) -> list[str]:
+        """The provisions of the changes, each once, in file order."""
+        return list(dict.fromkeys(c.provision for c in self.changes))
 
     def saving_levels(self) -> "np.ndarray":
         """Saving in force by month and line (bn DKK per year): (n_months, 3 lines)."""
@@ -188,18 +210,17 @@ class Scenario:
         where = Path(f"<{name or 'notebook'}>")
         if not self.start <= when < self.start + self.n_months:
             raise InputError(f"{where}: start '{start}' is outside the horizon")
-        new, provs = list(self.changes), list(self.provision_of_change)
+        new = list(self.changes)
         for param, value in changes.items():
             raw = list(value) if isinstance(value, (list, tuple)) else value
-            new.append((when, param, checked_value(where, "change", param, raw, self.data), source))
-            provs.append(provision or param)
+            new.append(Change(when, param, checked_value(where, "change", param, raw, self.data), source,
+                              provision or param))
         if scheme is not None:
             from .groups import SCHEMES
             if scheme not in SCHEMES:
                 raise InputError(f"{where}: scheme '{scheme}' is not one of {', '.join(SCHEMES)}")
         return dataclasses.replace(self, name=name or f"{self.name}+changes", changes=new, origin=str(where),
-                                   provision_of_change=provs,
-                                   provisions=list(dict.fromkeys(provs)), scheme=scheme or self.scheme)
+                                   scheme=scheme or self.scheme)
 
     def file_hashes(self) -> dict[str, str]:
         return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in self.files}
@@ -207,9 +228,9 @@ class Scenario:
     def params_at(self, month_index: int) -> dict:
         """Parameters in force in simulated month ``month_index`` (0 = horizon start)."""
         params = dict(self.data.params)
-        for start, name, value, _ in sorted(self.changes, key=lambda c: c[0]):
-            if start <= self.start + month_index:
-                params[name] = value
+        for ch in sorted(self.changes, key=lambda c: c.month):
+            if ch.month <= self.start + month_index:
+                params[ch.parameter] = ch.value
         return params
 
     def regimes(self) -> tuple[list[dict], list[int]]:
@@ -218,7 +239,7 @@ class Scenario:
         keys: list[tuple] = []
         of_month = []
         # the parameters change only in months where a change starts: look them up there
-        starts = sorted(c[0] for c in self.changes)
+        starts = sorted(c.month for c in self.changes)
         active = -1
         for m in range(self.n_months):
             n_active = bisect.bisect_right(starts, self.start + m)
@@ -255,7 +276,7 @@ def _allowed_keys(loc) -> list[str]:
     for part in loc:
         if isinstance(part, int):
             continue
-        model = {"horizon": Horizon, "change": Change, "effort": Effort, "saving": Saving}.get(part, model)
+        model = {"horizon": Horizon, "change": ChangeEntry, "effort": Effort, "saving": Saving}.get(part, model)
     return list(model.model_fields)
 
 
@@ -302,7 +323,6 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         files = base.files + [path]
         start, n_months = base.start, base.n_months
         changes = list(base.changes)
-        provision_of_change = list(base.provision_of_change)
         scheme = base.scheme
         effort_mode, priority, savings = base.effort_mode, base.priority, list(base.savings)
         if spec.horizon is not None:
@@ -311,7 +331,7 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         if spec.horizon is None:
             raise InputError(f"{path}: a scenario without 'baseline' must set [horizon] start and end")
         start, n_months = _horizon(path, spec.horizon)
-        files, changes, provision_of_change, scheme = [path], [], [], "current"
+        files, changes, scheme = [path], [], "current"
         effort_mode, priority, savings = "rule_driven", "proportional", []
     if spec.effort is not None:
         effort_mode, priority = spec.effort.mode, spec.effort.priority
@@ -349,10 +369,9 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         if not start <= when < start + n_months:
             raise InputError(f"{path}: key 'content_start' = '{spec.content_start}' is outside the horizon")
         own = set(changes)
-        for ch, prov in zip(content.changes, content.provision_of_change):
+        for ch in content.changes:
             if ch not in own:
-                changes.append((when, ch[1], ch[2], ch[3]))
-                provision_of_change.append(prov)
+                changes.append(dataclasses.replace(ch, month=when))
         if spec.scheme is None:
             scheme = content.scheme
         if spec.effort is None:
@@ -373,13 +392,10 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
             if not start <= when < start + n_months:
                 raise InputError(f"{path}: {key}.start = '{ch.start}' is outside the horizon "
                                  f"{month_label(start)} to {month_label(start + n_months - 1)}")
-            changes.append((when, name, value, ch.source))
-            provision_of_change.append(ch.provision or name)
+            changes.append(Change(when, name, value, ch.source, ch.provision or name))
 
-    provisions = list(dict.fromkeys(provision_of_change))
     return Scenario(name=path.stem, description=spec.description.strip(), files=files,
                     start=start, n_months=n_months, changes=changes, data=data, scheme=scheme,
-                    provisions=provisions, provision_of_change=provision_of_change,
                     effort_mode=effort_mode, priority=priority, savings=savings)
 
 

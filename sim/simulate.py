@@ -133,7 +133,7 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
 def check_changes_used(scenario: Scenario, tables: Tables) -> None:
     """Refuse a change the model never reads (a rule for a state or cell it does not apply to)."""
     from .compare import MONEY_PARAMETERS
-    unused = sorted({name for _, name, _, _ in scenario.changes} - tables.used - set(MONEY_PARAMETERS))
+    unused = sorted({ch.parameter for ch in scenario.changes} - tables.used - set(MONEY_PARAMETERS))
     if unused:
         raise InputError(f"{scenario.origin or scenario.files[-1]}: parameter '{unused[0]}' has no effect: "
                          "the model does not "

@@ -162,7 +162,7 @@ def files_sha256(baseline: Scenario, reform: Scenario) -> str:
 def parameter_roles(baseline: Scenario, reform: Scenario, names) -> dict[str, str]:
     """``'reform'`` for a parameter that changes the reform only, ``'world'`` for one that changes
     both scenarios (see the module docstring)."""
-    own = {ch[1] for ch in reform.changes if ch not in set(baseline.changes)}
+    own = {ch.parameter for ch in reform.changes if ch not in set(baseline.changes)}
     return {n: "reform" if (n == PRIORITY or n in own or n.startswith("rules.")) else "world"
             for n in names}
 
@@ -178,14 +178,15 @@ def apply_values(baseline: Scenario, reform: Scenario, values: dict) -> tuple[Sc
     """
     base_set = set(baseline.changes)
     own_idx = [k for k, ch in enumerate(reform.changes) if ch not in base_set]
-    own_names = {reform.changes[k][1] for k in own_idx}
-    reform_start = min((reform.changes[k][0] for k in own_idx), default=reform.start)
+    own_names = {reform.changes[k].parameter for k in own_idx}
+    reform_start = min((reform.changes[k].month for k in own_idx), default=reform.start)
     roles = parameter_roles(baseline, reform, values)
     changes = list(reform.changes)
     for k in own_idx:
-        month, name, _, source = changes[k]
+        name, source = changes[k].parameter, changes[k].source
         if name in values and name in own_names:
-            changes[k] = (month, name, _as_value(values[name]), f"{source} (value varied by a sweep)")
+            changes[k] = dataclasses.replace(changes[k], value=_as_value(values[name]),
+                                             source=f"{source} (value varied by a sweep)")
     reform = dataclasses.replace(reform, changes=changes)
     if PRIORITY in values:
         reform = dataclasses.replace(reform, priority=values[PRIORITY])
@@ -209,9 +210,7 @@ def _as_value(v):
 
 def _without(scenario: Scenario, names) -> Scenario:
     """``scenario`` without its changes of ``names`` (a sweep's world value replaces them)."""
-    keep = [k for k, ch in enumerate(scenario.changes) if ch[1] not in names]
-    return dataclasses.replace(scenario, changes=[scenario.changes[k] for k in keep],
-                               provision_of_change=[scenario.provision_of_change[k] for k in keep])
+    return dataclasses.replace(scenario, changes=[ch for ch in scenario.changes if ch.parameter not in names])
 
 
 def _check_value(where: str, name: str, raw, data, unit: str | None):

@@ -119,7 +119,7 @@ def test_abolished_state_empties(expert):
 def test_provision_order_and_kl_timing(data):
     eg, kl = load_scenario("expert_group", data), load_scenario("kl_2030", data)
     assert kl.provisions == eg.provisions and kl.scheme == "expert_group"
-    assert {c[0] for c in kl.changes} == {(2030 - 2000) * 12}
+    assert {c.month for c in kl.changes} == {(2030 - 2000) * 12}
 
 
 def test_reform_built_in_python(data):

@@ -107,7 +107,7 @@ def test_with_changes_takes_numpy_numbers(data):
     reform = base.with_changes({"behaviour.lockin_effect": np.float64(0.2),
                                 "rules.dagpenge.akasse_months": np.int64(6),
                                 "rules.dagpenge.contact_months": (0, 2)})
-    values = {c[1]: c[2] for c in reform.changes}
+    values = {c.parameter: c.value for c in reform.changes}
     assert values == {"behaviour.lockin_effect": 0.2, "rules.dagpenge.akasse_months": 6.0,
                       "rules.dagpenge.contact_months": (0, 2)}
 

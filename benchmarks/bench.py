@@ -35,12 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim import budget as money  # noqa: E402
-from sim.compare import compare  # noqa: E402
+from sim.comparison import compare  # noqa: E402
 from sim.parameters import load_data  # noqa: E402
 from sim.report import prepare_out, write_compare  # noqa: E402
 from sim.rules import build_tables  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
-from sim.simulate import build_population, run_engine  # noqa: E402
+from sim.simulation import build_population, run_engine  # noqa: E402
 
 
 #: repeats of the full compare and of the warm start; the fastest is reported, all are listed

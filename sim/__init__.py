@@ -9,24 +9,23 @@ The Python interface, for notebooks::
     comp = sim.compare(base, reform, scale=0.1)
     sim.compare_summary(comp)["budget.savings_bn"]
 
-The names below are imported on first use, so that ``import sim.cli`` (``reformsim --help``,
-and the chart worker processes) does not load numba, pandas and pydantic.
+The names below are imported on first use (a module ``__getattr__``), so that ``import sim.cli``
+(``reformsim --help``, and the chart worker processes) does not load numba, pandas and pydantic.
+No module of the package bears the name of one of these functions.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 #: public name -> (module of sim, name in it)
 _EXPORTS = {
-    "compare": ("compare", "compare"),
-    "compare_summary": ("compare", "summary"),
+    "compare": ("comparison", "compare"),
+    "compare_summary": ("summary", "comparison_summary"),
     "InputError": ("errors", "InputError"),
     "list_scenarios": ("scenario", "list_scenarios"),
     "load_scenario": ("scenario", "load_scenario"),
-    "simulate": ("simulate", "simulate"),
+    "simulate": ("simulation", "simulate"),
 }
 
 __all__ = ["compare", "compare_summary", "InputError", "list_scenarios", "load_scenario", "simulate"]
@@ -45,16 +44,3 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """``sim.compare`` and ``sim.simulate`` are functions, although modules of the same names exist:
-    importing such a module (``from sim.compare import summary``) binds the function, not the module."""
-
-    def __setattr__(self, name, value):
-        if isinstance(value, types.ModuleType) and _EXPORTS.get(name, (None,))[0] == name:
-            value = getattr(value, _EXPORTS[name][1])
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -21,6 +21,9 @@ from .parameters import Data
 from .states import (ACTIVITIES, BANDS, BENEFIT_OF_STATE, EFFORT_LINES, N_CELLS, N_STATES, PAYERS,
                      STATE, STATES, cell_parts)
 
+#: DKK in a billion (figures in bn DKK are DKK / DKK_PER_BN)
+DKK_PER_BN = 1e9
+
 #: states whose person-months carry the jobcentre's case administration cost (the flex-job and
 #: subsidised-job holders are in work; the jobcentre only reviews them)
 CASE_STATES = tuple(s for s in STATES if s not in ("flex_job", "disability_pension_job"))
@@ -186,7 +189,7 @@ def budget_table(results, data: Data) -> pd.DataFrame:
 
 def effort_total_bn(budget: pd.DataFrame, year: int) -> float:
     sel = (budget["year"] == year) & budget["line"].isin(EFFORT_LINES)
-    return float(budget.loc[sel, "dkk"].sum() / 1e9)
+    return float(budget.loc[sel, "dkk"].sum() / DKK_PER_BN)
 
 
 def fulltime_sick_stock(results, data: Data) -> float:

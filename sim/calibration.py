@@ -20,11 +20,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .budget import DKK_PER_BN
 from .parameters import Data
 from .population import WEIGHT_UNIT, Population, cell_weights, _categorical
 from .engine import uniform
 from .rules import build_tables
-from .simulate import run_engine
+from .simulation import run_engine
 from .states import N_STATES, STATE, STATES
 
 COHORT_SIZE = 200_000
@@ -82,7 +83,7 @@ def solve_inflows(data: Data, M: np.ndarray, F: np.ndarray) -> tuple[dict, dict]
 
 def solve_unit_costs(data: Data, activity_by_item: dict[str, float], fixed_by_line: dict[str, float]) -> dict:
     """Calibrated unit costs: (line target - fixed costs on the line) / volume of the item."""
-    lines = dict(zip(data.effort_lines["line"], data.effort_lines["baseline_bn"] * 1e9))
+    lines = dict(zip(data.effort_lines["line"], data.effort_lines["baseline_bn"] * DKK_PER_BN))
     line_of = dict(zip(data.unit_costs["activity"], data.unit_costs["line"]))
     out = {}
     for item in CALIBRATED_ITEMS:
@@ -91,7 +92,7 @@ def solve_unit_costs(data: Data, activity_by_item: dict[str, float], fixed_by_li
         rest = lines[line] - fixed_by_line.get(line, 0.0)
         if volume <= 0 or rest <= 0:
             raise ValueError(f"cannot calibrate '{item}': volume {volume:.0f}, remaining budget "
-                             f"{rest / 1e9:.2f} bn on line '{line}'")
+                             f"{rest / DKK_PER_BN:.2f} bn on line '{line}'")
         out[item] = rest / volume
     return out
 

@@ -116,7 +116,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
     """
     lines = [EFFORT_LINES.index(ln) for ln in SAVING_LINES]
     budget = baseline_effort.copy()
-    budget[:, lines] -= scenario.saving_levels() * 1e9 / 12.0
+    budget[:, lines] -= scenario.saving_levels() * money.DKK_PER_BN / 12.0
     tier = tiers(scenario.priority)
     n_m = budget.shape[0]
     ration = np.ones((n_m, K.N_KINDS, N_CELLS))

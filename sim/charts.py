@@ -18,6 +18,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.layout_engine import TightLayoutEngine  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from .budget import DKK_PER_BN  # noqa: E402
+
 STYLE = {
     "figure.figsize": (9, 5),
     "figure.dpi": 110,
@@ -174,7 +176,7 @@ def budget_by_line(budget: pd.DataFrame, path: Path, lang: str = "en") -> None:
     """Effort spending by line and year (bn DKK)."""
     with plt.rc_context(STYLE):
         eff = budget[~budget["line"].str.startswith("transfers:") & (budget["line"] != "derived_effects")]
-        df = eff.pivot_table(index="year", columns="line", values="dkk", aggfunc="sum") / 1e9
+        df = eff.pivot_table(index="year", columns="line", values="dkk", aggfunc="sum") / DKK_PER_BN
         df.columns = [name(c, lang) for c in df.columns]
         fig, ax = plt.subplots()
         df.plot(kind="bar", stacked=True, ax=ax, width=0.8)
@@ -300,10 +302,3 @@ def sick_duration(profiles: dict[str, np.ndarray], year: int, path: Path, lang: 
         _axis_format(ax, lang)
         ax.legend(title=label("scenario", lang))
         _save(fig, path)
-
-
-def compare_charts(comp, summary: dict, caseload: pd.DataFrame, folder: Path, lang: str = "en") -> list[Path]:
-    """All the comparison's charts, drawn in this process; returns their PNG paths."""
-    from .report import compare_chart_jobs
-    folder.mkdir(parents=True, exist_ok=True)
-    return [job() for job in compare_chart_jobs(comp, summary, caseload, folder, lang)]

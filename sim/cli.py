@@ -162,7 +162,7 @@ def cmd_run(args) -> int:
         from .report import write_run
         from .scenario import load_scenario
         scenario = _checked(load_scenario, args.scenario)
-        from .simulate import simulate
+        from .simulation import simulate
         results = simulate(scenario, seed=args.seed, engine=args.engine, scale=args.scale,
                            population_file=args.population)
         summary = write_run(results, out, time.perf_counter() - t0, workers=workers)
@@ -188,7 +188,7 @@ def cmd_compare(args) -> int:
         reform = _checked(load_scenario, args.reform, baseline.data)
         from tqdm import tqdm
 
-        from .compare import compare
+        from .comparison import compare
         bar = tqdm(desc="simulating", unit="run", disable=None, leave=False)
 
         def tell(msg):
@@ -221,8 +221,9 @@ def cmd_calibrate(args) -> int:
     from .calibration import (duration_profile, occupancy_matrix, report, solve_inflows,
                               solve_unit_costs, write_calibrated)
     from .parameters import load_data
-    from .report import baseline_summary, prepare_out, write_json
-    from .simulate import simulate
+    from .report import prepare_out, write_json
+    from .summary import baseline_summary
+    from .simulation import simulate
     out = prepare_out(args.out)
     data = load_data()
     if args.write:
@@ -302,9 +303,12 @@ def cmd_sweep(args) -> int:
             for row in rows.itertuples():
                 print(f"    {row.measure:17s} {row.p50:>12,.3f} [{row.p5:,.3f}, {row.p95:,.3f}]  "
                       f"s.e. {row.mc_se:,.3f}  ({row.unit})")
-    if a["failed"]:
-        print(f"  failed runs: status 'failed' with the error in {out}/results.parquet")
     print(f"outputs in {out}/")
+    if a["failed"]:
+        # the others' outputs are written; the status tells a batch job that some runs failed
+        sys.stderr.write(f"reformsim: {a['failed']} run(s) failed: status 'failed' with the error in "
+                         f"{out}/results.parquet (--retry-failed runs them again)\n")
+        return 1
     return 0
 
 

@@ -51,6 +51,18 @@ REQUIRED_COLUMNS = {
 KINDS = ("number", "share", "whole", "flag", "schedule")
 
 
+#: parameters of data/parameters.csv read by the money and summary steps (the rest reach the
+#: rule tables)
+JOB_RETENTION = "money.job_retention_per_month"
+EARNINGS = "money.earnings_per_fulltime_year_dkk"
+TAX_RATE = "money.effective_tax_rate"
+TAX_MUNICIPAL = "money.tax_municipal_share"
+FULLTIME = "money.fulltime_factor_of_jobs"
+GOAL = "money.labour_supply_goal_persons"
+EXPERT_DERIVED = "money.derived_effects_expert_group_bn"
+MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE, TAX_MUNICIPAL, GOAL, EXPERT_DERIVED, FULLTIME)
+
+
 #: the unit that marks a schedule: a list of months in a spell
 SCHEDULE_UNIT = "spell months"
 

@@ -54,30 +54,6 @@ def versions() -> dict[str, str]:
     return out
 
 
-def baseline_summary(results, budget: pd.DataFrame) -> dict:
-    """The contract's baseline keys (base-year numbers) and per-year companions."""
-    data = results.scenario.data
-    y = results.base_year
-    persons = results.sick_persons_per_year()
-    reach = results.sick_reaching_week22_per_year()
-    to_jc = results.sick_to_job_clarification_per_year()
-    effort = {int(yr): money.effort_total_bn(budget, int(yr)) for yr in sorted(budget["year"].unique())}
-    transfers = (budget[budget["line"].str.startswith("transfers:")].groupby("year")["dkk"].sum() / 1e9)
-    return {
-        "sick.persons_per_year": persons[y],
-        "sick.reaching_week22_per_year": reach[y],
-        "sick.to_job_clarification_per_year": to_jc[y],
-        "budget.effort_baseline_bn": effort[y],
-        "sick.persons_by_year": {str(k): v for k, v in persons.items()},
-        "sick.reaching_week22_by_year": {str(k): v for k, v in reach.items()},
-        "sick.to_job_clarification_by_year": {str(k): v for k, v in to_jc.items()},
-        "sick.stock_fulltime": money.fulltime_sick_stock(results, data),
-        "budget.effort_bn": {str(k): v for k, v in effort.items()},
-        "budget.transfers_bn": {str(int(k)): float(v) for k, v in transfers.items()},
-        "base_year": y,
-    }
-
-
 def caseload_table(results, schemes=("current",)) -> pd.DataFrame:
     """Tidy caseload: month, scenario, scheme, group, persons."""
     frames = []
@@ -228,6 +204,7 @@ def write_run(results, out: Path, wall_s: float, lang: str = "en", workers=None)
     ``workers`` (from :func:`start_chart_workers`) draw the charts meanwhile; without them, this
     process draws them."""
     from .calibration import report as calibration_report
+    from .summary import baseline_summary
     data = results.scenario.data
     budget = money.budget_table(results, data)
     caseload = caseload_table(results)
@@ -251,8 +228,8 @@ def write_compare(comp, out: Path, wall_s: float, lang: str = "en", workers=None
     ``workers`` (from :func:`start_chart_workers`) draw the charts and write report.xlsx
     meanwhile; without them, this process does."""
     from .calibration import report as calibration_report
-    from .compare import summary as compare_summary
-    summary = compare_summary(comp)
+    from .summary import comparison_summary
+    summary = comparison_summary(comp)
     schemes = tuple(dict.fromkeys(("current", comp.reform.scenario.scheme)))
     frames = [caseload_table(comp.baseline, schemes)]
     if comp.reform.scenario.name != comp.baseline.scenario.name:
@@ -327,7 +304,7 @@ def excel_sheets(summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, sc
         ["year", "scenario", "scheme", "group"], as_index=False)["persons"].mean()
     return {
         "summary": flat_summary(summary),
-        "budget": budget.assign(bn_dkk=budget["dkk"] / 1e9),
+        "budget": budget.assign(bn_dkk=budget["dkk"] / money.DKK_PER_BN),
         "caseload": yearly.rename(columns={"persons": "persons (average over the year)"}),
         "assumptions": assumptions_table(scenarios),
         "calibration": calibration if calibration is not None else pd.DataFrame(),
@@ -344,12 +321,6 @@ class ExcelJob:
     def __call__(self) -> Path:
         write_sheets(self.path, self.sheets)
         return self.path
-
-
-def write_excel(path: Path, summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, scenarios,
-                calibration: pd.DataFrame | None = None) -> None:
-    """report.xlsx with the sheets summary, budget, caseload, assumptions and calibration."""
-    write_sheets(path, excel_sheets(summary, budget, caseload, scenarios, calibration))
 
 
 def write_sheets(path: Path, sheets: dict[str, pd.DataFrame]) -> None:

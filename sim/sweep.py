@@ -3,7 +3,7 @@
 A sweep file (TOML, e.g. ``configs/sweeps/example.toml``) names a baseline, a reform, a scale,
 replicate seeds, and the parameters to vary: a ``[grid]`` (every combination of the listed values)
 and/or ``[[draw]]`` entries (Monte Carlo draws from a distribution). Each run is one
-:func:`sim.compare.compare` of the baseline and the reform at one parameter point and one seed,
+:func:`sim.comparison.compare` of the baseline and the reform at one parameter point and one seed,
 with common random numbers inside the run. Runs go to a Dask cluster (a local one on this
 machine's cores, or an existing one by address); each finished run is written at once to its own
 Parquet file, so an interrupted sweep resumes where it stopped.
@@ -586,7 +586,8 @@ def run_task(task: dict) -> pd.DataFrame:
         baseline), status ('ok' or 'failed'), error, wall_s (s), peak_rss_mb (MB, this worker's
         peak so far) and worker (host:pid). A run that raises gives one row with status 'failed'.
     """
-    from .compare import compare, summary
+    from .comparison import compare
+    from .summary import comparison_summary as summary
     t0 = time.perf_counter()
     try:
         baseline, reform = _scenarios(task["baseline"], task["reform"], task["inputs_sha256"])

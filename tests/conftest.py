@@ -26,5 +26,5 @@ def short_scenario(tmp_path_factory, data):
 
 @pytest.fixture(scope="session")
 def small_population(short_scenario):
-    from sim.simulate import build_population
+    from sim.simulation import build_population
     return build_population(short_scenario, seed=3, scale=0.01)

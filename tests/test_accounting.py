@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim import budget as money
-from sim.simulate import simulate
+from sim.simulation import simulate
 from sim.states import EFFORT_LINES, N_STATES, PAYERS
 
 
@@ -59,14 +59,14 @@ def test_employer_pays_only_sick_benefit(res, data):
 
 def test_every_parameter_is_used(data):
     """Every parameter in data/ reaches the tables or the money module (none is silently ignored)."""
-    from sim.compare import MONEY_PARAMETERS
+    from sim.parameters import MONEY_PARAMETERS
     from sim.rules import build_tables
     tables = build_tables([data.params])
     assert set(data.params) - tables.used == set(MONEY_PARAMETERS)
 
 
 def test_scale_is_a_weighted_subset(short_scenario):
-    from sim.simulate import build_population
+    from sim.simulation import build_population
     full = build_population(short_scenario, seed=9, scale=0.02)
     part = build_population(short_scenario, seed=9, scale=0.01)
     assert set(part.person_id) <= set(full.person_id)
@@ -78,7 +78,7 @@ def test_population_layout(short_scenario):
     """Stock first (entry month 0), then new spells numbered month by month, state by state,
     as many per month and state as the calibrated inflows give."""
     from sim.population import _counts, inflow_per_month
-    from sim.simulate import build_population
+    from sim.simulation import build_population
     from sim.states import STATES
     pop = build_population(short_scenario, seed=2, scale=1.0)
     assert np.array_equal(pop.person_id, np.arange(len(pop)))

@@ -6,8 +6,8 @@ import pytest
 
 from sim import budget as money
 from sim.calibration import report
-from sim.report import baseline_summary
-from sim.simulate import simulate
+from sim.summary import baseline_summary
+from sim.simulation import simulate
 
 
 @pytest.fixture(scope="module")

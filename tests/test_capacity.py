@@ -8,7 +8,8 @@ import pytest
 
 from sim import kernel as K
 from sim.capacity import shares_for_cut, tiers
-from sim.compare import compare, summary
+from sim.comparison import compare
+from sim.summary import comparison_summary as summary
 from sim.scenario import load_scenario
 from sim.states import EFFORT_LINES, N_CELLS, SICK_STATES
 

@@ -202,11 +202,11 @@ def test_compare_cli(tmp_path):
 
 def test_light_start():
     """The command line starts without numba, pandas, pydantic or matplotlib (``--help``, bad
-    arguments), and ``sim.compare`` stays the function when its module is imported."""
+    arguments), and ``sim.compare`` is the function after every module has been imported."""
     code = ("import sys, sim.cli; sim.cli.build_parser(); "
             "print(sorted(m for m in ('numba', 'pandas', 'pydantic', 'matplotlib', 'scipy') if m in sys.modules)); "
-            "import sim.report, sim; from sim.compare import summary; "
-            "print(callable(sim.compare), callable(sim.simulate), sim.compare_summary is summary)")
+            "import sim.report, sim.comparison, sim.simulation, sim; from sim.summary import comparison_summary; "
+            "print(callable(sim.compare), callable(sim.simulate), sim.compare_summary is comparison_summary)")
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split("\n")[:2] == ["[]", "True True True"]

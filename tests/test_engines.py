@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.simulate import build_population, simulate
+from sim.simulation import build_population, simulate
 
 
 @pytest.mark.parametrize("seed", [1, 7, 2024])

@@ -15,7 +15,7 @@ SCRIPT = r"""
 import warnings, numpy as np
 warnings.simplefilter("ignore")   # uint64 wrap-around warns on NumPy scalars in plain Python
 from sim.scenario import load_scenario
-from sim.simulate import build_population, simulate
+from sim.simulation import build_population, simulate
 import pathlib, sys
 p = pathlib.Path(sys.argv[1])
 p.write_text('description = "x"\nbaseline = "baseline"\n[horizon]\nstart = "2025-01"\nend = "2025-08"\n')

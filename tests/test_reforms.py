@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.compare import compare, summary
+from sim.comparison import compare
+from sim.summary import comparison_summary as summary
 from sim.groups import SCHEME_GROUPS, caseload_by_group, group_table
 from sim.report import write_compare
 from sim.scenario import list_scenarios, load_scenario
@@ -139,7 +140,7 @@ def test_reform_built_in_python(data):
 
 def test_python_reform_without_effect_is_refused(data):
     from sim.errors import InputError
-    from sim.simulate import simulate
+    from sim.simulation import simulate
     reform = load_scenario("baseline", data).with_changes({"rules.flex_job@far.entitlement_months": 12},
                                                            name="no_effect")
     with pytest.raises(InputError, match="<no_effect>.*has no effect"):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from sim import charts
-from sim.compare import compare
+from sim.comparison import compare
 from sim.report import prepare_out, write_compare
 
 
@@ -132,7 +132,7 @@ def test_tight_lays_out_like_tight_layout_and_draws_once(monkeypatch):
 def test_charts_are_the_same_files_when_drawn_again(tmp_path, comp):
     """No date or other run-dependent content in the chart files: PNG and SVG are byte for byte
     the same when the same chart is drawn twice."""
-    summary = __import__("sim.compare", fromlist=["summary"]).summary(comp)
+    summary = __import__("sim.summary", fromlist=["comparison_summary"]).comparison_summary(comp)
     files = []
     for k in range(2):
         path = tmp_path / f"run{k}" / "savings.png"
@@ -146,7 +146,7 @@ def test_charts_are_the_same_files_when_drawn_again(tmp_path, comp):
 def test_an_error_in_a_chart_is_raised_after_the_workbook_is_written(tmp_path, comp):
     """A chart that fails raises its error in the caller, but only once the other jobs are done:
     the workbook handed out after it is still written."""
-    from sim.compare import summary as compare_summary
+    from sim.summary import comparison_summary as compare_summary
     from sim.report import ChartJob, ExcelJob, _collect, _hand_out, excel_sheets, start_chart_workers
     workers = start_chart_workers(2)
     if workers is None:

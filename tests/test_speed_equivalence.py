@@ -92,10 +92,11 @@ def test_budget_equals_grouped_tidy_tables(data):
 def test_regimes_equal_parameters_month_by_month(data, name):
     """``Scenario.regimes`` looks parameters up only where a change starts; the regimes and their
     months must be those of looking every month up, including a change starting mid-horizon."""
-    from sim.scenario import load_scenario
+    from sim.scenario import Change, load_scenario
     sc = load_scenario(name, data)
     if name == "baseline":      # a change starting in the 40th month, ending nothing
-        sc = dataclasses.replace(sc, changes=list(sc.changes) + [(sc.start + 40, "money.effective_tax_rate", 0.5, "test")])
+        extra = Change(sc.start + 40, "money.effective_tax_rate", 0.5, "test", "test")
+        sc = dataclasses.replace(sc, changes=list(sc.changes) + [extra])
     sets, keys, of_month = [], [], []
     for m in range(sc.n_months):
         params = sc.params_at(m)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import engine as numpy_engine
 from .errors import InputError
-from .parameters import Data, load_data
+from .parameters import MONEY_PARAMETERS, Data, load_data
 from .population import WEIGHT_UNIT, Population, from_parquet, synthetic
 from .rules import Tables, build_tables
 from .scenario import Scenario, load_scenario, month_number
@@ -132,7 +132,6 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
 
 def check_changes_used(scenario: Scenario, tables: Tables) -> None:
     """Refuse a change the model never reads (a rule for a state or cell it does not apply to)."""
-    from .compare import MONEY_PARAMETERS
     unused = sorted({ch.parameter for ch in scenario.changes} - tables.used - set(MONEY_PARAMETERS))
     if unused:
         raise InputError(f"{scenario.origin or scenario.files[-1]}: parameter '{unused[0]}' has no effect: "

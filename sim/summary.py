@@ -1,0 +1,207 @@
+"""The keys of ``summary.json``: the output contract's figures, computed in one place.
+
+:func:`baseline_summary` gives the keys of one run (the base-year figures of the contract and
+their companions by year); :func:`comparison_summary` adds those of a comparison of a baseline
+and a reform (savings by line, bottom-up savings and their split by provision, employment, the
+public finances, rationing and the result measures). Keys are flat dotted names; per-year values
+are objects keyed by year; signs follow DESIGN.md: a saving is positive when the reform spends
+less, a net effect is positive when the public finances improve, deltas are reform minus baseline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import budget as money
+from . import capacity
+from .budget import DKK_PER_BN
+from .comparison import DERIVED, Comparison, effort_by_line, redeployed_by_line, reform_effort
+from .parameters import EARNINGS, EXPERT_DERIVED, FULLTIME, GOAL, JOB_RETENTION, TAX_MUNICIPAL, TAX_RATE
+from .simulation import Results
+from .states import ACTIVITIES, DEST, EFFORT_LINES, EXIT_JOB, N_CELLS, STATE, STATES, cell_parts
+
+#: the five result targets (FACTS.md §5) and what the model has for each
+RESULT_TARGETS = {
+    "exits to education and employment": "measured: results.exits_to_job_delta, results.exits_to_education_delta",
+    "share in ordinary hours": "proxy: results.ordinary_job_share_of_job_exits (exits to ordinary jobs "
+                               "against ordinary jobs plus flex jobs); hours are not modelled",
+    "share on public support": "measured: results.persons_on_benefit_delta (persons in the modelled benefits)",
+    "citizen satisfaction": "not measured: the model has no satisfaction",
+    "company satisfaction": "not measured: the model has no companies",
+}
+
+
+def baseline_summary(results, budget: pd.DataFrame) -> dict:
+    """The contract's baseline keys (base-year numbers) and per-year companions."""
+    data = results.scenario.data
+    y = results.base_year
+    persons = results.sick_persons_per_year()
+    reach = results.sick_reaching_week22_per_year()
+    to_jc = results.sick_to_job_clarification_per_year()
+    effort = {int(yr): money.effort_total_bn(budget, int(yr)) for yr in sorted(budget["year"].unique())}
+    transfers = (budget[budget["line"].str.startswith("transfers:")].groupby("year")["dkk"].sum() / DKK_PER_BN)
+    return {
+        "sick.persons_per_year": persons[y],
+        "sick.reaching_week22_per_year": reach[y],
+        "sick.to_job_clarification_per_year": to_jc[y],
+        "budget.effort_baseline_bn": effort[y],
+        "sick.persons_by_year": {str(k): v for k, v in persons.items()},
+        "sick.reaching_week22_by_year": {str(k): v for k, v in reach.items()},
+        "sick.to_job_clarification_by_year": {str(k): v for k, v in to_jc.items()},
+        "sick.stock_fulltime": money.fulltime_sick_stock(results, data),
+        "budget.effort_bn": {str(k): v for k, v in effort.items()},
+        "budget.transfers_bn": {str(int(k)): float(v) for k, v in transfers.items()},
+        "base_year": y,
+    }
+
+
+def employment(results: Results) -> np.ndarray:
+    """Persons in jobs after leaving benefits for a job, by month (a retention curve applied to
+    the monthly exits to jobs; ``money.job_retention_per_month``)."""
+    keep = results.scenario.params_at(0)[JOB_RETENTION]
+    exits = results.flow[:, :len(STATES), EXIT_JOB].sum(axis=1)
+    out = np.zeros_like(exits)
+    level = 0.0
+    for m, x in enumerate(exits):
+        level = level * keep + x
+        out[m] = level
+    return out
+
+
+def comparison_summary(comp: Comparison) -> dict:
+    """The contract's comparison keys (per-year objects keyed by year) and companions."""
+    data = comp.baseline.scenario.data
+    b_budget = comp.budget[comp.budget["scenario"] == comp.baseline.scenario.name]
+    out = baseline_summary(comp.baseline, b_budget[b_budget["line"] != DERIVED])
+    years = comp.years
+    yr = lambda series: {str(y): float(series.get(y, 0.0)) for y in years}  # noqa: E731
+
+    eb, er = effort_by_line(comp.baseline), reform_effort(comp)
+    by_line = {ln: yr((eb[ln] - er[ln]) / DKK_PER_BN) for ln in EFFORT_LINES}
+    b = comp.budget
+    derived = b[(b["line"] == DERIVED) & (b["scenario"] == comp.reform.scenario.name)].groupby("year")["dkk"].sum()
+    by_line[DERIVED] = yr((0.0 - derived) / DKK_PER_BN)        # a fall in public transfers is a saving
+    savings = {y: sum(by_line[ln][y] for ln in by_line) for y in by_line[DERIVED]}
+
+    # bottom-up: what the rule changes free in the rule-driven runs, and its split by provision
+    effort_saving = lambda res: (eb.sum(axis=1) - effort_by_line(res).sum(axis=1)) / DKK_PER_BN  # noqa: E731
+    bottom_up = yr(effort_saving(comp.rule_driven))
+    parts, previous = {}, pd.Series(0.0, index=eb.index)
+    for prov, res in comp.steps:
+        now = effort_saving(res)
+        parts[prov] = yr(now - previous)
+        previous = now
+
+    params = comp.reform.scenario.params_at(comp.reform.scenario.n_months - 1)
+    fulltime = params[FULLTIME]
+    emp_b, emp_r = employment(comp.baseline), employment(comp.reform)
+    years_of_month = comp.baseline.year_of_month
+    emp_delta = {str(y): float((emp_r - emp_b)[years_of_month == y].mean() * fulltime) for y in years}
+    earnings, tax_rate = params[EARNINGS], params[TAX_RATE]
+    tax = {y: emp_delta[y] * earnings * tax_rate / DKK_PER_BN for y in emp_delta}
+    if comp.budgeted is not None:
+        red = redeployed_by_line(comp)
+        out["budget.redeployed_bn"] = {ln: yr(red[ln] / DKK_PER_BN) for ln in EFFORT_LINES}
+        out["budget.rationing_rounds"] = comp.budgeted.rounds
+        over = comp.budgeted.over_budget
+        years_ = [str(y) for y in np.unique(comp.baseline.year_of_month)]
+        out["budget.over_budget_bn"] = {ln: {y: float(over[i, li] / DKK_PER_BN) for i, y in enumerate(years_)}
+                                        for li, ln in enumerate(EFFORT_LINES)}
+        top_down = {y: sum(by_line[ln][y] for ln in EFFORT_LINES) for y in savings}
+        out["budget.gap_bn"] = {y: top_down[y] - bottom_up[y] for y in savings}
+        out.update(rationed_by_group(comp))
+    by_payer = {"state": {}, "municipality": {}}
+    b = comp.budget
+    for payer in by_payer:
+        d = b[(b["line"] == DERIVED) & (b["scenario"] == comp.reform.scenario.name) & (b["payer"] == payer)]
+        d = d.groupby("year")["dkk"].sum()
+        share = params[TAX_MUNICIPAL] if payer == "municipality" else 1 - params[TAX_MUNICIPAL]
+        for y in savings:
+            effort = sum(by_line[ln][y] for ln in EFFORT_LINES) if payer == "municipality" else 0.0
+            by_payer[payer][y] = effort - float(d.get(int(y), 0.0)) / DKK_PER_BN + tax[y] * share
+    out.update(result_measures(comp))
+    out.update({
+        "budget.derived_effects_expert_group_bn": params[EXPERT_DERIVED],
+        "employment.labour_supply_goal_persons": params[GOAL],
+        "public_finances.net_effect_by_payer_bn": by_payer,
+        "public_finances.net_effect_by_budget_bn": {
+            "service_ceiling": {y: sum(by_line[ln][y] for ln in EFFORT_LINES) for y in savings},
+            "transfers": {y: by_line[DERIVED][y] for y in savings},
+            "tax": tax},
+        "budget.savings_bn": savings,
+        "budget.savings_by_line_bn": by_line,
+        "budget.bottom_up_process_savings_bn": bottom_up,
+        "budget.bottom_up_by_provision_bn": parts,
+        "employment.fulltime_persons_delta": emp_delta,
+        "public_finances.tax_revenue_delta_bn": tax,
+        "public_finances.net_effect_bn": {y: savings[y] + tax[y] for y in savings},
+        "reform.scenario": comp.reform.scenario.name,
+        "reform.scheme": comp.reform.scenario.scheme,
+        "reform.provisions": [p for p, _ in comp.steps],
+    })
+    return out
+
+
+#: groups for the gap: who loses activity (KL's reading: youth, vulnerable adults, insured unemployed)
+GAP_GROUPS = ("youth", "vulnerable_adults", "insured_unemployed", "sick", "other")
+
+
+def gap_group(state: str, youth: int, distance: int) -> str:
+    if youth:
+        return "youth"
+    if state == "dagpenge":
+        return "insured_unemployed"
+    if state.startswith("sick") or state == "job_clarification":
+        return "sick"
+    if distance == 2:
+        return "vulnerable_adults"
+    return "other"
+
+
+def rationed_by_group(comp: Comparison) -> dict:
+    """Cost of the activity rationed away, by year and group (bn DKK): where the gap between the
+    top-down saving and the rule changes is found."""
+    res = comp.reform
+    cost, _, _ = money.unit_costs(res.scenario.data)
+    out = {g: np.zeros(res.activity.shape[0]) for g in GAP_GROUPS}
+    for _, _, d_name, r_name in capacity.KINDS:
+        a_d, a_r = ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
+        for s, state in enumerate(STATES):
+            for c in range(N_CELLS):
+                youth, distance, _, _ = cell_parts(c)
+                out[gap_group(state, youth, distance)] += res.activity[:, a_r, s, c] * cost[a_d]
+    years = res.year_of_month
+    return {"budget.rationed_by_group_bn": {g: {str(y): float(v[years == y].sum() / DKK_PER_BN)
+                                                for y in np.unique(years)} for g, v in out.items()}}
+
+
+def result_measures(comp: Comparison) -> dict:
+    """Result measures by year (reform minus baseline), and which result targets are not measured."""
+    years = comp.baseline.year_of_month
+    n = len(STATES)
+
+    def per_year(series, how="sum"):
+        return {str(y): float(getattr(series[years == y], how)()) for y in np.unique(years)}
+
+    def moves(res, dest):
+        return res.flow[:, :n, dest].sum(axis=1)
+
+    def ordinary_share(res):
+        job = moves(res, DEST["exit_job"])
+        flex = moves(res, STATE["flex_job"])
+        return job, job + flex
+    jb, tb = ordinary_share(comp.baseline)
+    jr, tr = ordinary_share(comp.reform)
+    share = {str(y): float(jr[years == y].sum() / max(tr[years == y].sum(), 1e-9)
+                           - jb[years == y].sum() / max(tb[years == y].sum(), 1e-9)) for y in np.unique(years)}
+    on_benefit = lambda r: r.occupancy.sum(axis=(1, 2, 3))   # noqa: E731
+    return {
+        "results.exits_to_job_delta": per_year(moves(comp.reform, DEST["exit_job"])
+                                               - moves(comp.baseline, DEST["exit_job"])),
+        "results.exits_to_education_delta": per_year(moves(comp.reform, DEST["exit_education"])
+                                                     - moves(comp.baseline, DEST["exit_education"])),
+        "results.persons_on_benefit_delta": per_year(on_benefit(comp.reform) - on_benefit(comp.baseline), "mean"),
+        "results.ordinary_job_share_of_job_exits_delta": share,
+        "results.targets": RESULT_TARGETS,
+    }

@@ -279,6 +279,27 @@ def _whole(raw, spec: ValueSpec) -> int:
     return int(x)
 
 
+def checked_support(where, key: str, name: str, low: float, high: float, data: Data) -> None:
+    """Refuse a continuous distribution for parameter ``name`` unless every value it can draw,
+    [low, high], is allowed: the parameter is a number or a share and the whole support lies
+    within its declared range (a normal draw needs finite truncation bounds). Raises InputError
+    naming ``where``, ``key`` and what is allowed."""
+    try:
+        spec = data.spec(name)
+    except KeyError:
+        raise InputError(f"{where}: {key}.parameter = '{name}' is not a parameter"
+                         f"{did_you_mean(name, data.params)}; see data/parameters.csv") from None
+    if spec.discrete:
+        raise InputError(f"{where}: {key}: '{name}' takes {spec.allowed()}; a continuous distribution "
+                         "cannot draw it (use distribution = 'choice' with the values)")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise InputError(f"{where}: {key}: '{name}' takes {spec.allowed()}; the distribution needs finite "
+                         "bounds 'low' and 'high' within that range")
+    if not (spec.low <= low and high <= spec.high):
+        raise InputError(f"{where}: {key}: the distribution can draw values in [{low:g}, {high:g}], but "
+                         f"'{name}' takes {spec.allowed()}")
+
+
 def _load_ranges(path: Path, params: dict, units: dict) -> tuple[ValueSpec, ...]:
     """The declarations of ``parameter_ranges.csv``, checked against the parameters they cover:
     every parameter matched by exactly one pattern, with that pattern's unit, and its default

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -23,7 +22,10 @@ def test_notebook_runs(path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
-    assert os.environ["REFORMSIM_SCALE"] == "0.01"
+    # execute() raises on the first failing cell; beyond that, every code cell ran and the
+    # notebook showed what it computed (printed figures, tables or charts)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.get("execution_count") is not None for c in code)
+    shown = [o for c in code for o in c.get("outputs", []) if o.get("output_type") in
+             ("stream", "execute_result", "display_data")]
+    assert len(shown) >= 2, f"{path.name} showed almost nothing"

@@ -66,7 +66,9 @@ def _closure(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
 
 def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     """Same signature and results as ``sim.kernel.simulate`` (``n_chunks`` output slices; all
-    sums land in the first)."""
+    sums land in the first). The month's sections carry the names of the kernel's steps, in its
+    order: enter, conversations_this_month, offer_this_month, documents_and_reviews,
+    caseload_this_month, transition, next_month, closure_move."""
     person_id, entry_month, cell, weight, state0, dur0, spell0 = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
      rehab, ration) = table
@@ -99,7 +101,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         r_next = regime_of_month[m + 1] if m + 1 < n_months else r
         month_id = month0 + m
 
-        # entries: new spells and the initial stock; abolished states send them on
+        # enter: new spells and the initial stock; abolished states send them on
         new = np.arange(offsets[m], offsets[m + 1])
         s0 = state0[new].astype(np.int64)
         moved = _closure(closure_cdf, rules, r, s0, cell_all[new], seed, person_id[new], month_id,
@@ -124,7 +126,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         R = rules[r][s, c]                    # (n_active, N_RULES)
         Q = probs[r][s, c]                    # (n_active, N_PROBS)
 
-        # conversations
+        # conversations_this_month: early contact process, follow-ups (a share), the budget
         early = R[:, L.R_EARLY_LEN]
         every = R[:, L.R_FOLLOWUP_EVERY]
         sched = conv_sched[r][s, c, np.minimum(dc, conv_sched.shape[3] - 1)]
@@ -142,7 +144,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         count(L.A_CONV_JOBCENTRE, m, conv == 1, s, c, w)
         count(L.A_CONV_AKASSE, m, conv == 2, s, c, w)
 
-        # offers
+        # offer_this_month: offers (a share of repeats, the budget), threat, job-oriented education
         ol = offer_left[i]
         first = R[:, L.R_OFFER_FIRST]
         rep = R[:, L.R_OFFER_EVERY]
@@ -175,7 +177,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         status = np.where(jobedu, 2, status)
         count(L.A_JOB_EDUCATION, m, jobedu, s, c, w)
 
-        # documents and reviews
+        # documents_and_reviews
         count(L.A_INFO_FORM, m, (R[:, L.R_INFO_FORM] == 1) & (ds == 0), s, c, w)
         cert = dc == R[:, L.R_CERT_MONTH]
         partial = cert & (Q[:, L.Q_CERT_SHARE] < 1.0)
@@ -187,12 +189,13 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         review = (rf >= 0) & (dc >= rf) & ((dc == rf) | ((re > 0) & ((dc - rf) % np.maximum(re, 1) == 0)))
         count(L.A_REVIEW, m, review, s, c, w)
 
+        # caseload_this_month: by payer band; the sick by month of spell
         band = payer_band(ds, c & L.FLAG_BIT, R[:, L.R_EMPLOYER_MONTHS])
         _add(occ[m], (s, c, band), w)
         prof = R[:, L.R_SPELL_PROFILE] == 1
         _add(spell[m], (np.minimum(ds[prof], L.N_SPELL_MONTHS - 1),), w[prof])
 
-        # transitions
+        # transition: a time limit, else the monthly exit probability
         limit = R[:, L.R_LIMIT]
         at_limit = (limit >= 0) & (d >= limit)
         dest = np.full(i.size, -1)
@@ -212,6 +215,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         _add(flow[m], (s[moved], dest[moved]), w[moved])
         count(L.A_REHAB, m, moved & (rehab[r][np.maximum(dest, 0)] == 1), s, c, w)
 
+        # next_month: a new state (contact process restarted where its rules say so) or one more month
         left = moved & (dest >= n_states)
         switched = moved & ~left
         stay = ~moved
@@ -230,7 +234,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         offer_left[st] = np.maximum(ol[stay] - 1, 0)
         state[i[left]] = -1
 
-        # a state abolished from next month: move its persons now (counted in month m)
+        # closure_move: a state abolished from next month sends its persons on now (counted in month m)
         alive = ~left
         ia, sa, ca = i[alive], state[i[alive]], c[alive]
         moved = _closure(closure_cdf, rules, r_next, sa, ca, seed, pid[alive], month_id, L.P_CLOSURE)

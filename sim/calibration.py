@@ -23,7 +23,7 @@ import pandas as pd
 from .budget import DKK_PER_BN
 from .parameters import Data
 from .population import WEIGHT_UNIT, Population, cell_weights, _categorical
-from .engine import uniform
+from .rng import uniform_numpy as uniform
 from .rules import build_tables
 from .simulation import run_engine
 from .states import N_STATES, STATE, STATES

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import budget as money
-from . import kernel as K
+from . import layout as L
 from .scenario import SAVING_LINES, Scenario
 from .states import ACTIVITIES, EFFORT_LINES, N_CELLS, cell_parts
 
 #: rationable kinds: (kind, line, delivered activity, rationed activity)
 KINDS = (
-    (K.K_CONV, "jobcentre_operations", "conversation_jobcentre", "conversation_rationed"),
-    (K.K_OFFER_GUIDANCE, "guidance_upskilling", "offer_guidance_month", "guidance_months_rationed"),
-    (K.K_OFFER_EDUCATION, "other_effort", "offer_education_month", "education_months_rationed"),
-    (K.K_JOBEDU, "other_effort", "job_education_month", "job_education_rationed"),
+    (L.K_CONV, "jobcentre_operations", "conversation_jobcentre", "conversation_rationed"),
+    (L.K_OFFER_GUIDANCE, "guidance_upskilling", "offer_guidance_month", "guidance_months_rationed"),
+    (L.K_OFFER_EDUCATION, "other_effort", "offer_education_month", "education_months_rationed"),
+    (L.K_JOBEDU, "other_effort", "job_education_month", "job_education_rationed"),
 )
 MAX_ROUNDS = 8
 TOLERANCE = 0.002         # share of a line's yearly budget
@@ -37,7 +37,7 @@ TOLERANCE = 0.002         # share of a line's yearly budget
 
 def tiers(priority: str) -> np.ndarray:
     """Cut order of each (kind, cell): tier 0 is cut first. Shape (N_KINDS, N_CELLS)."""
-    out = np.zeros((K.N_KINDS, N_CELLS), np.int64)
+    out = np.zeros((L.N_KINDS, N_CELLS), np.int64)
     for c in range(N_CELLS):
         youth, distance, _, _ = cell_parts(c)
         if priority == "protect_far":
@@ -46,7 +46,7 @@ def tiers(priority: str) -> np.ndarray:
         elif priority == "youth_offers_first":
             out[:, c] = 1
             if youth:
-                out[[K.K_OFFER_GUIDANCE, K.K_OFFER_EDUCATION, K.K_JOBEDU], c] = 0
+                out[[L.K_OFFER_GUIDANCE, L.K_OFFER_EDUCATION, L.K_JOBEDU], c] = 0
     return out
 
 
@@ -70,7 +70,7 @@ def line_costs(results) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cost, line, case_cost = money.unit_costs(data)
     n_m = results.activity.shape[0]
     fixed = np.zeros((n_m, len(EFFORT_LINES)))
-    delivered = np.zeros((n_m, len(EFFORT_LINES), K.N_KINDS, N_CELLS))
+    delivered = np.zeros((n_m, len(EFFORT_LINES), L.N_KINDS, N_CELLS))
     rationed = np.zeros_like(delivered)
     by_cell = results.activity.sum(axis=2)                     # (M, A, C)
     rationable = {d for _, _, d, _ in KINDS}
@@ -119,7 +119,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
     budget[:, lines] -= scenario.saving_levels() * money.DKK_PER_BN / 12.0
     tier = tiers(scenario.priority)
     n_m = budget.shape[0]
-    ration = np.ones((n_m, K.N_KINDS, N_CELLS))
+    ration = np.ones((n_m, L.N_KINDS, N_CELLS))
     res = first if first is not None else run(ration)
     years = res.year_of_month
     year_ids = np.unique(years)

@@ -8,28 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernel as K
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-
-
-def mix64(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic, as in the kernel)."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-def uniform(seed: int, person_id: np.ndarray, month_id: int, purpose: int) -> np.ndarray:
-    """Counter-based uniform draws in [0, 1), identical to ``sim.kernel.uniform``."""
-    with np.errstate(over="ignore"):     # wrapping uint64 arithmetic is intended
-        key = np.uint64(seed) * _GOLDEN
-        counter = np.uint64(month_id) * np.uint64(64) + np.uint64(purpose)
-    z = mix64(key + person_id.astype(np.uint64))
-    z = mix64(z ^ counter)
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+from . import layout as L
+from .rng import uniform_numpy as uniform
 
 
 def pick(cdf_rows: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -38,9 +18,12 @@ def pick(cdf_rows: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def payer_band(months_in_spell, flag, employer_months):
-    band = np.where(months_in_spell == 0, 1,
-                    np.where(months_in_spell < 6, 2, np.where(months_in_spell < 12, 3, 4)))
-    return np.where((flag == 1) & (months_in_spell < employer_months), 0, band)
+    """Payer band of each person-month (as ``sim.kernel.payer_band``): int64 array."""
+    band = np.where(months_in_spell < L.WEEKS_5_26_FROM, L.BAND_WEEKS_1_4,
+                    np.where(months_in_spell < L.WEEKS_27_52_FROM, L.BAND_WEEKS_5_26,
+                             np.where(months_in_spell < L.WEEKS_53_PLUS_FROM, L.BAND_WEEKS_27_52,
+                                      L.BAND_WEEKS_53_PLUS)))
+    return np.where((flag == 1) & (months_in_spell < employer_months), L.BAND_EMPLOYER, band)
 
 
 def _add(acc: np.ndarray, index: tuple, weights: np.ndarray) -> None:
@@ -61,7 +44,7 @@ def keep_share(due: np.ndarray, share: np.ndarray, seed, pid, month_id, purpose)
 
 def _offer_left_at_entry(R: np.ndarray, dc: np.ndarray) -> np.ndarray:
     """Months left of an offer begun before entering the simulation part-way through a spell."""
-    first, rep, length = R[:, K.R_OFFER_FIRST], R[:, K.R_OFFER_EVERY], R[:, K.R_OFFER_LEN]
+    first, rep, length = R[:, L.R_OFFER_FIRST], R[:, L.R_OFFER_EVERY], R[:, L.R_OFFER_LEN]
     out = np.zeros(dc.size, np.int64)
     for k in range(1, int(length.max(initial=1))):
         d = dc - k
@@ -74,7 +57,7 @@ def _offer_left_at_entry(R: np.ndarray, dc: np.ndarray) -> np.ndarray:
 def _closure(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
     """Destination of persons whose state is closed in regime ``r`` (-1 where it is open)."""
     moved = np.full(s.size, -1)
-    closed = rules[r][s, c, K.R_CLOSED] == 1
+    closed = rules[r][s, c, L.R_CLOSED] == 1
     if closed.any():
         u = uniform(seed, pid[closed], month_id, purpose)
         moved[closed] = pick(closure_cdf[r][s[closed], c[closed]], u)
@@ -83,7 +66,9 @@ def _closure(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
 
 def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     """Same signature and results as ``sim.kernel.simulate`` (``n_chunks`` output slices; all
-    sums land in the first)."""
+    sums land in the first). The month's sections carry the names of the kernel's steps, in its
+    order: enter, conversations_this_month, offer_this_month, documents_and_reviews,
+    caseload_this_month, transition, next_month, closure_move."""
     person_id, entry_month, cell, weight, state0, dur0, spell0 = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
      rehab, ration) = table
@@ -94,9 +79,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     n_dest = dest_cdf.shape[3]
 
     occ = np.zeros((n_months, n_states, n_cells, n_bands), np.int64)
-    act = np.zeros((n_months, K.N_ACTIVITIES, n_states, n_cells), np.int64)
+    act = np.zeros((n_months, L.N_ACTIVITIES, n_states, n_cells), np.int64)
     flow = np.zeros((n_months, n_states + 2, n_dest), np.int64)
-    spell = np.zeros((n_months, K.N_SPELL_MONTHS), np.int64)
+    spell = np.zeros((n_months, L.N_SPELL_MONTHS), np.int64)
 
     state = np.full(n, -1, np.int64)
     dur = np.zeros(n, np.int64)
@@ -116,11 +101,11 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         r_next = regime_of_month[m + 1] if m + 1 < n_months else r
         month_id = month0 + m
 
-        # entries: new spells and the initial stock; abolished states send them on
+        # enter: new spells and the initial stock; abolished states send them on
         new = np.arange(offsets[m], offsets[m + 1])
         s0 = state0[new].astype(np.int64)
         moved = _closure(closure_cdf, rules, r, s0, cell_all[new], seed, person_id[new], month_id,
-                         K.P_CLOSURE_ENTRY)
+                         L.P_CLOSURE_ENTRY)
         s0 = np.where(moved >= 0, moved, s0)
         row = np.where(dur0[new] == 0, n_states, n_states + 1)
         _add(flow[m], (row, s0), wf[new])
@@ -141,116 +126,118 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         R = rules[r][s, c]                    # (n_active, N_RULES)
         Q = probs[r][s, c]                    # (n_active, N_PROBS)
 
-        # conversations
-        early = R[:, K.R_EARLY_LEN]
-        every = R[:, K.R_FOLLOWUP_EVERY]
+        # conversations_this_month: early contact process, follow-ups (a share), the budget
+        early = R[:, L.R_EARLY_LEN]
+        every = R[:, L.R_FOLLOWUP_EVERY]
         sched = conv_sched[r][s, c, np.minimum(dc, conv_sched.shape[3] - 1)]
         follow = (every > 0) & ((dc - early + 1) % np.maximum(every, 1) == 0)
         follow &= dc >= early
-        partial = follow & (Q[:, K.Q_FOLLOWUP_SHARE] < 1.0)
+        partial = follow & (Q[:, L.Q_FOLLOWUP_SHARE] < 1.0)
         if partial.any():
-            u = uniform(seed, pid[partial], month_id, K.P_FOLLOWUP)
-            follow[partial] = u < Q[partial, K.Q_FOLLOWUP_SHARE]
+            u = uniform(seed, pid[partial], month_id, L.P_FOLLOWUP)
+            follow[partial] = u < Q[partial, L.Q_FOLLOWUP_SHARE]
         conv = np.where(dc < early, sched,
-                        np.where(follow, np.where(dc < R[:, K.R_AKASSE_MONTHS], 2, 1), 0))
-        held = keep_share(conv == 1, ration[m, K.K_CONV][c], seed, pid, month_id, K.P_RATION_CONV)
-        count(K.A_CONV_RATIONED, m, (conv == 1) & ~held, s, c, w)
+                        np.where(follow, np.where(dc < R[:, L.R_AKASSE_MONTHS], 2, 1), 0))
+        held = keep_share(conv == 1, ration[m, L.K_CONV][c], seed, pid, month_id, L.P_RATION_CONV)
+        count(L.A_CONV_RATIONED, m, (conv == 1) & ~held, s, c, w)
         conv = np.where((conv == 1) & ~held, 0, conv)
-        count(K.A_CONV_JOBCENTRE, m, conv == 1, s, c, w)
-        count(K.A_CONV_AKASSE, m, conv == 2, s, c, w)
+        count(L.A_CONV_JOBCENTRE, m, conv == 1, s, c, w)
+        count(L.A_CONV_AKASSE, m, conv == 2, s, c, w)
 
-        # offers
+        # offer_this_month: offers (a share of repeats, the budget), threat, job-oriented education
         ol = offer_left[i]
-        first = R[:, K.R_OFFER_FIRST]
-        rep = R[:, K.R_OFFER_EVERY]
+        first = R[:, L.R_OFFER_FIRST]
+        rep = R[:, L.R_OFFER_EVERY]
         due = (ol == 0) & (first >= 0) & (dc >= first) & (
             (dc == first) | ((rep > 0) & ((dc - first) % np.maximum(rep, 1) == 0)))
-        partial = due & (dc != first) & (Q[:, K.Q_OFFER_SHARE] < 1.0)
+        partial = due & (dc != first) & (Q[:, L.Q_OFFER_SHARE] < 1.0)
         if partial.any():
-            u = uniform(seed, pid[partial], month_id, K.P_OFFER)
-            due[partial] = u < Q[partial, K.Q_OFFER_SHARE]
-        is_edu = R[:, K.R_OFFER_IS_EDU] == 1
-        rf = np.where(is_edu, ration[m, K.K_OFFER_EDUCATION][c], ration[m, K.K_OFFER_GUIDANCE][c])
-        given = keep_share(due, rf, seed, pid, month_id, K.P_RATION_OFFER)
-        length = R[:, K.R_OFFER_LEN]
-        for sel, a in ((due & ~given & is_edu, K.A_EDUCATION_RATIONED),
-                       (due & ~given & ~is_edu, K.A_GUIDANCE_RATIONED)):
+            u = uniform(seed, pid[partial], month_id, L.P_OFFER)
+            due[partial] = u < Q[partial, L.Q_OFFER_SHARE]
+        is_edu = R[:, L.R_OFFER_IS_EDU] == 1
+        rf = np.where(is_edu, ration[m, L.K_OFFER_EDUCATION][c], ration[m, L.K_OFFER_GUIDANCE][c])
+        given = keep_share(due, rf, seed, pid, month_id, L.P_RATION_OFFER)
+        length = R[:, L.R_OFFER_LEN]
+        for sel, a in ((due & ~given & is_edu, L.A_EDUCATION_RATIONED),
+                       (due & ~given & ~is_edu, L.A_GUIDANCE_RATIONED)):
             count(a, m, sel, s, c, w * length)
         ol = np.where(due & given, length, ol)
         in_offer = ol > 0
         status = np.where(in_offer, 2, np.where((first >= 1) & (dc == first - 1), 1, 0))
-        count(K.A_OFFER_EDUCATION, m, in_offer & is_edu, s, c, w)
-        count(K.A_OFFER_GUIDANCE, m, in_offer & ~is_edu, s, c, w)
-        window = ~in_offer & (R[:, K.R_JOBEDU_FROM] <= dc) & (dc < R[:, K.R_JOBEDU_UNTIL])
+        count(L.A_OFFER_EDUCATION, m, in_offer & is_edu, s, c, w)
+        count(L.A_OFFER_GUIDANCE, m, in_offer & ~is_edu, s, c, w)
+        window = ~in_offer & (R[:, L.R_JOBEDU_FROM] <= dc) & (dc < R[:, L.R_JOBEDU_UNTIL])
         jobedu = np.zeros(i.size, bool)
         if window.any():
-            u = uniform(seed, pid[window], month_id, K.P_JOBEDU)
-            jobedu[window] = u < Q[window, K.Q_JOBEDU_UPTAKE]
-        taken = keep_share(jobedu, ration[m, K.K_JOBEDU][c], seed, pid, month_id, K.P_RATION_JOBEDU)
-        count(K.A_JOBEDU_RATIONED, m, jobedu & ~taken, s, c, w)
+            u = uniform(seed, pid[window], month_id, L.P_JOBEDU)
+            jobedu[window] = u < Q[window, L.Q_JOBEDU_UPTAKE]
+        taken = keep_share(jobedu, ration[m, L.K_JOBEDU][c], seed, pid, month_id, L.P_RATION_JOBEDU)
+        count(L.A_JOBEDU_RATIONED, m, jobedu & ~taken, s, c, w)
         jobedu &= taken
         status = np.where(jobedu, 2, status)
-        count(K.A_JOB_EDUCATION, m, jobedu, s, c, w)
+        count(L.A_JOB_EDUCATION, m, jobedu, s, c, w)
 
-        # documents and reviews
-        count(K.A_INFO_FORM, m, (R[:, K.R_INFO_FORM] == 1) & (ds == 0), s, c, w)
-        cert = dc == R[:, K.R_CERT_MONTH]
-        partial = cert & (Q[:, K.Q_CERT_SHARE] < 1.0)
+        # documents_and_reviews
+        count(L.A_INFO_FORM, m, (R[:, L.R_INFO_FORM] == 1) & (ds == 0), s, c, w)
+        cert = dc == R[:, L.R_CERT_MONTH]
+        partial = cert & (Q[:, L.Q_CERT_SHARE] < 1.0)
         if partial.any():
-            u = uniform(seed, pid[partial], month_id, K.P_CERT)
-            cert[partial] = u < Q[partial, K.Q_CERT_SHARE]
-        count(K.A_CERTIFICATE, m, cert, s, c, w)
-        rf, re = R[:, K.R_REVIEW_FIRST], R[:, K.R_REVIEW_EVERY]
+            u = uniform(seed, pid[partial], month_id, L.P_CERT)
+            cert[partial] = u < Q[partial, L.Q_CERT_SHARE]
+        count(L.A_CERTIFICATE, m, cert, s, c, w)
+        rf, re = R[:, L.R_REVIEW_FIRST], R[:, L.R_REVIEW_EVERY]
         review = (rf >= 0) & (dc >= rf) & ((dc == rf) | ((re > 0) & ((dc - rf) % np.maximum(re, 1) == 0)))
-        count(K.A_REVIEW, m, review, s, c, w)
+        count(L.A_REVIEW, m, review, s, c, w)
 
-        band = payer_band(ds, c & 1, R[:, K.R_EMPLOYER_MONTHS])
+        # caseload_this_month: by payer band; the sick by month of spell
+        band = payer_band(ds, c & L.FLAG_BIT, R[:, L.R_EMPLOYER_MONTHS])
         _add(occ[m], (s, c, band), w)
-        prof = R[:, K.R_SPELL_PROFILE] == 1
-        _add(spell[m], (np.minimum(ds[prof], K.N_SPELL_MONTHS - 1),), w[prof])
+        prof = R[:, L.R_SPELL_PROFILE] == 1
+        _add(spell[m], (np.minimum(ds[prof], L.N_SPELL_MONTHS - 1),), w[prof])
 
-        # transitions
-        limit = R[:, K.R_LIMIT]
+        # transition: a time limit, else the monthly exit probability
+        limit = R[:, L.R_LIMIT]
         at_limit = (limit >= 0) & (d >= limit)
         dest = np.full(i.size, -1)
         if at_limit.any():
-            u = uniform(seed, pid[at_limit], month_id, K.P_LIMIT)
+            u = uniform(seed, pid[at_limit], month_id, L.P_LIMIT)
             dest[at_limit] = pick(limit_cdf[r][s[at_limit], c[at_limit]], u)
-            count(K.A_LIMIT, m, at_limit, s, c, w)
-            count(K.A_REASSESS, m, at_limit & (R[:, K.R_REASSESS_AT_LIMIT] == 1), s, c, w)
+            count(L.A_LIMIT, m, at_limit, s, c, w)
+            count(L.A_REASSESS, m, at_limit & (R[:, L.R_REASSESS_AT_LIMIT] == 1), s, c, w)
         combo = np.where(conv > 0, status + 3, status)
         h = p_exit[r][s, np.minimum(d, n_dur - 1), c, combo]
-        exits = ~at_limit & (uniform(seed, pid, month_id, K.P_EXIT) < h)
+        exits = ~at_limit & (uniform(seed, pid, month_id, L.P_EXIT) < h)
         if exits.any():
-            u = uniform(seed, pid[exits], month_id, K.P_DEST)
+            u = uniform(seed, pid[exits], month_id, L.P_DEST)
             dest[exits] = pick(dest_cdf[r][s[exits], c[exits]], u)
 
         moved = dest >= 0
         _add(flow[m], (s[moved], dest[moved]), w[moved])
-        count(K.A_REHAB, m, moved & (rehab[r][np.maximum(dest, 0)] == 1), s, c, w)
+        count(L.A_REHAB, m, moved & (rehab[r][np.maximum(dest, 0)] == 1), s, c, w)
 
+        # next_month: a new state (contact process restarted where its rules say so) or one more month
         left = moved & (dest >= n_states)
         switched = moved & ~left
         stay = ~moved
-        ds_next = np.minimum(ds + 1, 32000)
+        ds_next = np.minimum(ds + 1, L.MAX_MONTHS_COUNTED)
         sw, dsw = i[switched], dest[switched]
-        restart = rules[r][dsw, c[switched], K.R_RESTART_CONTACT] == 1
+        restart = rules[r][dsw, c[switched], L.R_RESTART_CONTACT] == 1
         state[sw] = dsw
         dur[sw] = 0
-        dcon[sw] = np.where(restart, 0, np.minimum(dc[switched] + 1, 32000))
+        dcon[sw] = np.where(restart, 0, np.minimum(dc[switched] + 1, L.MAX_MONTHS_COUNTED))
         dspell[sw] = ds_next[switched]
         offer_left[sw] = 0
         st = i[stay]
-        dur[st] = np.minimum(d[stay] + 1, 32000)
-        dcon[st] = np.minimum(dc[stay] + 1, 32000)
+        dur[st] = np.minimum(d[stay] + 1, L.MAX_MONTHS_COUNTED)
+        dcon[st] = np.minimum(dc[stay] + 1, L.MAX_MONTHS_COUNTED)
         dspell[st] = ds_next[stay]
         offer_left[st] = np.maximum(ol[stay] - 1, 0)
         state[i[left]] = -1
 
-        # a state abolished from next month: move its persons now (counted in month m)
+        # closure_move: a state abolished from next month sends its persons on now (counted in month m)
         alive = ~left
         ia, sa, ca = i[alive], state[i[alive]], c[alive]
-        moved = _closure(closure_cdf, rules, r_next, sa, ca, seed, pid[alive], month_id, K.P_CLOSURE)
+        moved = _closure(closure_cdf, rules, r_next, sa, ca, seed, pid[alive], month_id, L.P_CLOSURE)
         mv = moved >= 0
         if mv.any():
             _add(flow[m], (sa[mv], moved[mv]), w[alive][mv])
@@ -260,7 +247,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
             im, dm, cm = im[~gone], dm[~gone], ca[mv][~gone]
             state[im] = dm
             dur[im] = 0
-            dcon[im] = np.where(rules[r_next][dm, cm, K.R_RESTART_CONTACT] == 1, 0, dcon[im])
+            dcon[im] = np.where(rules[r_next][dm, cm, L.R_RESTART_CONTACT] == 1, 0, dcon[im])
             offer_left[im] = 0
         active = i[state[i] >= 0]
 

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import kernel as K
-from .kernel import uniform_array as uniform
+from .arrays import PersonArrays
+from .layout import MAX_MONTHS_COUNTED, R_LIMIT
+from .population_fill import draw_attributes, fill_population
+from .rng import uniform_array as uniform
 from .errors import InputError, did_you_mean
 from .parameters import Data
 from .rules import Tables
@@ -50,7 +52,7 @@ POPULATION_SCHEMA = {
 
 @dataclass
 class Population:
-    """Persons sorted by entry month, as the kernel's ``person`` tuple plus descriptive attributes."""
+    """Persons sorted by entry month: the engines' ``PersonArrays`` plus descriptive attributes."""
 
     person_id: np.ndarray      # int64
     entry_month: np.ndarray    # int32, months after the horizon start
@@ -66,9 +68,11 @@ class Population:
     def __len__(self) -> int:
         return self.person_id.size
 
-    def as_tuple(self) -> tuple:
-        return (self.person_id, self.entry_month, self.cell, self.weight, self.state,
-                self.months_in_state, self.months_in_spell)
+    def arrays(self) -> PersonArrays:
+        """The engines' ``person`` argument (the arrays themselves, not copies)."""
+        return PersonArrays(person_id=self.person_id, entry_month=self.entry_month, cell=self.cell,
+                            weight=self.weight, state=self.state, months_in_state=self.months_in_state,
+                            months_in_spell=self.months_in_spell)
 
     def to_frame(self, start_label_of) -> pd.DataFrame:
         """The population in the documented Parquet schema."""
@@ -118,7 +122,7 @@ def survival(tables: Tables, state: int, regime: int = 0, months: int = MAX_STOC
     surv = np.ones((N_CELLS, months))
     surv[:, 1:] = np.cumprod(stay[:, :-1], axis=1)
     for c in range(N_CELLS):
-        limit = tables.rules[regime, state, c, K.R_LIMIT]
+        limit = tables.rules[regime, state, c, R_LIMIT]
         if limit >= 0:
             surv[c, limit + 1:] = 0.0
     return surv
@@ -137,7 +141,7 @@ def _attributes(seed: int, pid: np.ndarray, state: np.ndarray, data: Data, cells
     dist_cdf = np.ascontiguousarray(np.cumsum(
         mix[["distance_close", "distance_middle", "distance_far"]].to_numpy(float), axis=1)[:, :2])
     purposes = np.array([_U_YOUTH, _U_PROVIDER, _U_FLAG, _U_DISTANCE, _U_AGE, _U_MUNI], np.int64)
-    return K.draw_attributes(seed, np.ascontiguousarray(pid, np.int64), np.ascontiguousarray(state, np.int8),
+    return draw_attributes(seed, np.ascontiguousarray(pid, np.int64), np.ascontiguousarray(state, np.int8),
                              np.ascontiguousarray(cells, np.int8), shares, dist_cdf, STATE["under_18"],
                              N_MUNICIPALITIES, _POP_MONTH, purposes)
 
@@ -190,16 +194,16 @@ def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: f
         next_id += n_stock
         k = _categorical(uniform(seed, pid, _POP_MONTH, _U_DUR), mass.ravel())
         cells, dur = k // surv.shape[1], k % surv.shape[1]
-        prior = int(tables.rules[0, STATE["sick"], :, K.R_LIMIT].max()) + 1 if name == "sick_extended" else 0
+        prior = int(tables.rules[0, STATE["sick"], :, R_LIMIT].max()) + 1 if name == "sick_extended" else 0
         stock.append((pid, s, dur, dur + prior, cells))
     # the stock first, then new spells month by month and state by state, built by a compiled
-    # parallel loop in the kernel's dtypes (9.8 M persons at full scale)
+    # parallel loop (sim.population_fill) in the engines' dtypes (9.8 M persons at full scale)
     counts = np.stack([_counts(inflow_per_month(data, name), n_months) for name in STATES], axis=1)
     def column(k, dtype):
         parts = [np.broadcast_to(b[k], b[0].shape) for b in stock]
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
-    pid, entry, state, dur, spell, cells = K.fill_population(
+    pid, entry, state, dur, spell, cells = fill_population(
         np.ascontiguousarray(counts, np.int64), column(1, np.int8), column(2, np.int16),
         column(3, np.int16), column(4, np.int8))
     if scale < 1:
@@ -265,12 +269,12 @@ def from_parquet(path: str | Path, start: int, n_months: int, month_number, scal
         raise InputError(f"{path}: column 'entry_month' must be 'YYYY-MM' strings") from None
     if (entry < 0).any() or (entry >= n_months).any():
         raise InputError(f"{path}: column 'entry_month' has months outside the scenario's horizon")
-    for col, lo, hi in (("months_in_state", 0, 32000), ("age", 0, 120)):
+    for col, lo, hi in (("months_in_state", 0, MAX_MONTHS_COUNTED), ("age", 0, 120)):
         if not pd.api.types.is_integer_dtype(df[col]) or (df[col] < lo).any() or (df[col] > hi).any():
             raise InputError(f"{path}: column '{col}' must be integers within [{lo}, {hi}]")
     spell = df["months_in_spell"] if "months_in_spell" in df else df["months_in_state"]
-    if not pd.api.types.is_integer_dtype(spell) or (spell > 32000).any():
-        raise InputError(f"{path}: column 'months_in_spell' must be integers of at most 32000")
+    if not pd.api.types.is_integer_dtype(spell) or (spell > MAX_MONTHS_COUNTED).any():
+        raise InputError(f"{path}: column 'months_in_spell' must be integers of at most {MAX_MONTHS_COUNTED}")
     if (spell < df["months_in_state"]).any():
         raise InputError(f"{path}: column 'months_in_spell' must be >= 'months_in_state'")
     if "municipality" in df and (not pd.api.types.is_integer_dtype(df["municipality"])

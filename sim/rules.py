@@ -2,7 +2,7 @@
 
 ``build_tables`` turns each regime (a set of parameters in force, see ``Scenario.regimes``) into
 the integer rule table, the conversation schedule, the monthly exit-probability table and the
-destination distributions that ``sim.kernel`` and ``sim.engine`` read. Reading a rule here is
+destination distributions that ``sim.kernel`` and ``sim.engine`` read (columns: ``sim.layout``). Reading a rule here is
 reading the law: ``rules.dagpenge.offer_first_month`` is the month of the right and duty to an
 offer, and so on (sources in ``data/parameters.csv``).
 
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernel as K
+from . import layout as L
+from .arrays import RuleArrays
 from .states import (DEST, DESTINATIONS, N_CELLS, N_DEST, N_STATES, SOCIAL_ASSISTANCE, STATE, STATES,
                      cell_parts, selectors_of_cell)
 
@@ -137,16 +138,18 @@ class Tables:
     rehab_on_entry: np.ndarray  # int8 (R, K)
     used: set
 
-    def as_tuple(self, regime_of_month: np.ndarray, ration: np.ndarray | None = None) -> tuple:
-        """The kernel's ``table`` argument; ``ration`` (months, kinds, cells) defaults to ones."""
+    def arrays(self, regime_of_month: np.ndarray, ration: np.ndarray | None = None) -> RuleArrays:
+        """The engines' ``table`` argument; ``ration`` (months, kinds, cells) defaults to ones."""
         n_months = len(regime_of_month)
         if ration is None:
-            ration = np.ones((n_months, K.N_KINDS, N_CELLS))
+            ration = np.ones((n_months, L.N_KINDS, N_CELLS))
         # the kernel reads the tables through flat views, which need contiguous arrays
         c = np.ascontiguousarray
-        return (c(regime_of_month, dtype=np.int32), c(self.rules), c(self.conv_sched), c(self.p_exit),
-                c(self.dest_cdf), c(self.limit_cdf), c(self.closure_cdf), c(self.probs),
-                c(self.rehab_on_entry), c(ration, dtype=np.float64))
+        return RuleArrays(
+            regime_of_month=c(regime_of_month, dtype=np.int32), rules=c(self.rules),
+            conv_sched=c(self.conv_sched), p_exit=c(self.p_exit), dest_cdf=c(self.dest_cdf),
+            limit_cdf=c(self.limit_cdf), closure_cdf=c(self.closure_cdf), probs=c(self.probs),
+            rehab_on_entry=c(self.rehab_on_entry), ration=c(ration, dtype=np.float64))
 
 
 def _schedule(value) -> tuple[int, ...]:
@@ -155,47 +158,47 @@ def _schedule(value) -> tuple[int, ...]:
 
 #: integer rules a state reads by cell: (rule, column of the rule table, default)
 _INT_RULES = (
-    ("akasse_months", K.R_AKASSE_MONTHS, 0),
-    ("followup_every_months", K.R_FOLLOWUP_EVERY, 0),
-    ("offer_first_month", K.R_OFFER_FIRST, -1),
-    ("offer_every_months", K.R_OFFER_EVERY, 0),
-    ("offer_length_months", K.R_OFFER_LEN, 1),
-    ("offer_is_education", K.R_OFFER_IS_EDU, 0),
-    ("job_education_from_month", K.R_JOBEDU_FROM, 0),
-    ("job_education_until_month", K.R_JOBEDU_UNTIL, 0),
-    ("information_form", K.R_INFO_FORM, 0),
-    ("medical_certificate_month", K.R_CERT_MONTH, -1),
-    ("review_first_month", K.R_REVIEW_FIRST, -1),
-    ("review_every_months", K.R_REVIEW_EVERY, 0),
-    ("closed", K.R_CLOSED, 0),
+    ("akasse_months", L.R_AKASSE_MONTHS, 0),
+    ("followup_every_months", L.R_FOLLOWUP_EVERY, 0),
+    ("offer_first_month", L.R_OFFER_FIRST, -1),
+    ("offer_every_months", L.R_OFFER_EVERY, 0),
+    ("offer_length_months", L.R_OFFER_LEN, 1),
+    ("offer_is_education", L.R_OFFER_IS_EDU, 0),
+    ("job_education_from_month", L.R_JOBEDU_FROM, 0),
+    ("job_education_until_month", L.R_JOBEDU_UNTIL, 0),
+    ("information_form", L.R_INFO_FORM, 0),
+    ("medical_certificate_month", L.R_CERT_MONTH, -1),
+    ("review_first_month", L.R_REVIEW_FIRST, -1),
+    ("review_every_months", L.R_REVIEW_EVERY, 0),
+    ("closed", L.R_CLOSED, 0),
 )
 #: probabilities a state reads by cell: (rule, column of the probability table, default)
 _PROB_RULES = (
-    ("job_education_uptake_per_month", K.Q_JOBEDU_UPTAKE, 0.0),
-    ("medical_certificate_share", K.Q_CERT_SHARE, 1.0),
-    ("followup_delivery_share", K.Q_FOLLOWUP_SHARE, 1.0),
-    ("repeat_offer_delivery_share", K.Q_OFFER_SHARE, 1.0),
+    ("job_education_uptake_per_month", L.Q_JOBEDU_UPTAKE, 0.0),
+    ("medical_certificate_share", L.Q_CERT_SHARE, 1.0),
+    ("followup_delivery_share", L.Q_FOLLOWUP_SHARE, 1.0),
+    ("repeat_offer_delivery_share", L.Q_OFFER_SHARE, 1.0),
 )
 
 
 def _rule_rows(p: ParamReader, state: str):
     """The integer rules (C, N_RULES), conversation schedules (C, MAX_EARLY) and probabilities
     (C, N_PROBS) of one state, by cell."""
-    rows = np.zeros((N_CELLS, K.N_RULES), np.int32)
+    rows = np.zeros((N_CELLS, L.N_RULES), np.int32)
     sched = np.zeros((N_CELLS, MAX_EARLY), np.int8)
-    probs = np.zeros((N_CELLS, K.N_PROBS))
+    probs = np.zeros((N_CELLS, L.N_PROBS))
     contact = [_schedule(value) for value in p.rule_by_cell(state, "contact_months", ())]
     if any(months and max(months) >= MAX_EARLY for months in contact):
         raise ValueError(f"rules.{state}.contact_months: months beyond {MAX_EARLY - 1} are not supported")
     for rule, column, default in _INT_RULES:
         rows[:, column] = [int(value) for value in p.rule_by_cell(state, rule, default)]
     for c, months in enumerate(contact):
-        akasse = rows[c, K.R_AKASSE_MONTHS]
+        akasse = rows[c, L.R_AKASSE_MONTHS]
         for month in months:
             sched[c, month] = 2 if month < akasse else 1
-        rows[c, K.R_EARLY_LEN] = max(months) + 1 if months else 0
-    rows[:, K.R_LIMIT] = -1
-    rows[:, K.R_RESTART_CONTACT] = int(p.get("rules.general.restart_contact_on_switch"))
+        rows[c, L.R_EARLY_LEN] = max(months) + 1 if months else 0
+    rows[:, L.R_LIMIT] = -1
+    rows[:, L.R_RESTART_CONTACT] = int(p.get("rules.general.restart_contact_on_switch"))
     for rule, column, default in _PROB_RULES:
         probs[:, column] = [float(value) for value in p.rule_by_cell(state, rule, default)]
     return rows, sched, probs
@@ -216,13 +219,13 @@ def _time_limits(p: ParamReader, rules: np.ndarray) -> None:
         from_job = cell_parts(c)[3] == 1
         # the reassessment counts weeks of municipal benefit: after the employer period for the
         # sick from a job, from the first day for the sick from unemployment
-        rules[sick, c, K.R_LIMIT] = reassess + (employer if from_job else 0) - 1
-    rules[sick, :, K.R_REASSESS_AT_LIMIT] = int(p.get("rules.sick.reassessment_activity"))
+        rules[sick, c, L.R_LIMIT] = reassess + (employer if from_job else 0) - 1
+    rules[sick, :, L.R_REASSESS_AT_LIMIT] = int(p.get("rules.sick.reassessment_activity"))
     for s in (sick, ext, STATE["sick_reduced"]):
-        rules[s, :, K.R_EMPLOYER_MONTHS] = employer
-        rules[s, :, K.R_SPELL_PROFILE] = 1
-    rules[ext, :, K.R_LIMIT] = extension - 1
-    rules[dp, :, K.R_LIMIT] = int(p.get("rules.dagpenge.entitlement_months")) - 1
+        rules[s, :, L.R_EMPLOYER_MONTHS] = employer
+        rules[s, :, L.R_SPELL_PROFILE] = 1
+    rules[ext, :, L.R_LIMIT] = extension - 1
+    rules[dp, :, L.R_LIMIT] = int(p.get("rules.dagpenge.entitlement_months")) - 1
 
 
 @functools.lru_cache(maxsize=256)
@@ -347,14 +350,14 @@ def _exit_probabilities(p: ParamReader) -> np.ndarray:
 def build_regime(params: dict):
     """Tables for one set of parameters in force."""
     p = ParamReader(params)
-    rules = np.zeros((N_STATES, N_CELLS, K.N_RULES), np.int32)
+    rules = np.zeros((N_STATES, N_CELLS, L.N_RULES), np.int32)
     sched = np.zeros((N_STATES, N_CELLS, MAX_EARLY), np.int8)
-    probs = np.zeros((N_STATES, N_CELLS, K.N_PROBS))
+    probs = np.zeros((N_STATES, N_CELLS, L.N_PROBS))
     for s, name in enumerate(STATES):
         rules[s], sched[s], probs[s] = _rule_rows(p, name)
     _time_limits(p, rules)
     rehab = np.array([int(p.rule(name, "rehabilitation_on_entry", 0)) for name in DESTINATIONS], np.int8)
-    closed = rules[:, :, K.R_CLOSED] == 1
+    closed = rules[:, :, L.R_CLOSED] == 1
     closure = _resolve_closures(_destination_shares(p, "closure"), closed)
     exits, stay = _redirect(_destination_shares(p, "exit"), closure, closed)
     limits, back = _redirect(_destination_shares(p, "limit"), closure, closed)

@@ -113,7 +113,8 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
     """
     if engine not in ENGINES:
         raise InputError(f"--engine {engine}: unknown engine; allowed: {', '.join(ENGINES)}")
-    table = tables.as_tuple(np.asarray(regime_of_month), ration)
+    person = population.arrays()
+    table = tables.arrays(np.asarray(regime_of_month), ration)
     if engine == "numba":
         import numba
 
@@ -122,12 +123,11 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
         if n_threads is not None:
             numba.set_num_threads(n_threads)
         try:
-            out = kernel.simulate(population.as_tuple(), table, seed, month0, numba.get_num_threads(),
-                                  n_months, N_BANDS)
+            out = kernel.simulate(person, table, seed, month0, numba.get_num_threads(), n_months, N_BANDS)
         finally:
             numba.set_num_threads(old)
         return out
-    return numpy_engine.simulate(population.as_tuple(), table, seed, month0, 1, n_months, N_BANDS)
+    return numpy_engine.simulate(person, table, seed, month0, 1, n_months, N_BANDS)
 
 
 def check_changes_used(scenario: Scenario, tables: Tables) -> None:

@@ -97,7 +97,7 @@ def test_population_layout(short_scenario):
 
 
 def test_fill_population_without_stock():
-    from sim import kernel
+    from sim import population_fill as kernel
     counts = np.array([[2, 0, 1], [0, 0, 0], [1, 3, 0]], np.int64)
     empty8, empty16 = np.zeros(0, np.int8), np.zeros(0, np.int16)
     pid, entry, state, dur, spell, cell = kernel.fill_population(counts, empty8, empty16, empty16, empty8)

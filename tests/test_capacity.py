@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import kernel as K
+from sim import layout as K
 from sim.capacity import shares_for_cut, tiers
 from sim.comparison import compare
 from sim.summary import comparison_summary as summary

@@ -225,7 +225,7 @@ def test_numba_starts_without_scipy_linalg_and_scipy_linalg_still_works():
         "import sys, numpy as np\n"
         "from sim.cli import _numba_without_scipy_linalg\n"
         "_numba_without_scipy_linalg()\n"
-        "from sim import kernel\n"
+        "from sim import rng as kernel\n"
         "u = kernel.uniform_array(1, np.arange(5), 3, 0)\n"
         "assert 0 <= u.min() and u.max() < 1\n"
         "print('linalg after numba:', 'scipy.linalg' in sys.modules)\n"

@@ -49,8 +49,8 @@ def test_chunking_does_not_matter(short_scenario, small_population):
     from sim.rules import build_tables
     from sim.states import N_BANDS
     regimes, of_month = short_scenario.regimes()
-    table = build_tables(regimes).as_tuple(np.array(of_month))
-    outs = [kernel.simulate(small_population.as_tuple(), table, 3, short_scenario.start, k,
+    table = build_tables(regimes).arrays(np.array(of_month))
+    outs = [kernel.simulate(small_population.arrays(), table, 3, short_scenario.start, k,
                             short_scenario.n_months, N_BANDS) for k in (1, 3, 8)]
     for o in outs[1:]:
         for x, y in zip(outs[0], o):
@@ -64,10 +64,11 @@ def test_seed_changes_draws(short_scenario, small_population):
 
 
 def test_uniform_draws_match_and_are_uniform():
-    from sim import engine, kernel
+    from sim import rng
     pid = np.arange(20000, dtype=np.int64)
-    u_np = engine.uniform(11, pid, 300, 2)
-    u_nb = np.array([kernel.uniform(11, int(p), 300, 2) for p in pid[:200]])
+    u_np = rng.uniform_numpy(11, pid, 300, 2)
+    u_nb = np.array([rng.uniform(11, int(p), 300, 2) for p in pid[:200]])
+    np.testing.assert_array_equal(rng.uniform_array(11, pid, 300, 2), u_np)
     np.testing.assert_array_equal(u_np[:200], u_nb)
     assert 0 <= u_np.min() and u_np.max() < 1
     # law of large numbers: mean 1/2 within 4 standard errors, deciles near 10 %
@@ -75,16 +76,16 @@ def test_uniform_draws_match_and_are_uniform():
     counts = np.histogram(u_np, bins=10, range=(0, 1))[0] / pid.size
     assert np.all(np.abs(counts - 0.1) < 0.01)
     # different purposes give unrelated draws
-    assert abs(np.corrcoef(u_np, engine.uniform(11, pid, 300, 3))[0, 1]) < 0.03
+    assert abs(np.corrcoef(u_np, rng.uniform_numpy(11, pid, 300, 3))[0, 1]) < 0.03
 
 
 def test_engines_agree_under_rationing(short_scenario):
     """With a budget, due activity is delivered with a share per month, kind and cell."""
-    from sim import kernel
+    from sim import layout
     from sim.states import N_CELLS
     pop = build_population(short_scenario, seed=8, scale=0.005)
     rng = np.random.default_rng(0)
-    ration = rng.uniform(0.0, 1.0, (short_scenario.n_months, kernel.N_KINDS, N_CELLS))
+    ration = rng.uniform(0.0, 1.0, (short_scenario.n_months, layout.N_KINDS, N_CELLS))
     ration[:, :, ::3] = 1.0
     a = simulate(short_scenario, seed=8, engine="numba", population=pop, ration=ration)
     b = simulate(short_scenario, seed=8, engine="numpy", population=pop, ration=ration)
@@ -93,22 +94,22 @@ def test_engines_agree_under_rationing(short_scenario):
     np.testing.assert_array_equal(a.flow, b.flow)
     np.testing.assert_array_equal(a.spell, b.spell)
     full = simulate(short_scenario, seed=8, population=pop)
-    rationed = a.activity[:, kernel.A_CONV_RATIONED].sum()
+    rationed = a.activity[:, layout.A_CONV_RATIONED].sum()
     assert rationed > 0
     # due conversations are the same whether or not they are held... in the first month
-    held_plus_rationed = a.activity[0, kernel.A_CONV_JOBCENTRE].sum() + a.activity[0, kernel.A_CONV_RATIONED].sum()
-    assert held_plus_rationed == full.activity[0, kernel.A_CONV_JOBCENTRE].sum()
+    held_plus_rationed = a.activity[0, layout.A_CONV_JOBCENTRE].sum() + a.activity[0, layout.A_CONV_RATIONED].sum()
+    assert held_plus_rationed == full.activity[0, layout.A_CONV_JOBCENTRE].sum()
 
 
 @pytest.mark.parametrize("reform", ["expert_group", "agreement_2025", "djoef_now", "six_cities"])
 def test_engines_agree_on_shipped_reforms(data, reform):
     """Closures, regime changes, selectors, delivery shares and rationing: both engines agree."""
-    from sim import kernel
+    from sim import layout
     from sim.scenario import load_scenario
     from sim.states import N_CELLS
     sc = load_scenario(reform, data)
     pop = build_population(load_scenario("baseline", data), seed=9, scale=0.0015)
-    ration = np.ones((sc.n_months, kernel.N_KINDS, N_CELLS))
+    ration = np.ones((sc.n_months, layout.N_KINDS, N_CELLS))
     ration[24:, :, 1::2] = 0.6
     a = simulate(sc, seed=9, engine="numba", population=pop, ration=ration)
     b = simulate(sc, seed=9, engine="numpy", population=pop, ration=ration)
@@ -158,7 +159,7 @@ def test_engines_agree_on_long_spells(short_scenario):
 def _both_engines(population, tables, regime_of_month, month0, n_months, n_chunks=2):
     from sim import engine, kernel
     from sim.states import N_BANDS
-    table = tables.as_tuple(np.asarray(regime_of_month))
+    table = tables.arrays(np.asarray(regime_of_month))
     a = kernel.simulate(population, table, 4, month0, n_chunks, n_months, N_BANDS)
     b = engine.simulate(population, table, 4, month0, 1, n_months, N_BANDS)
     return [x.sum(axis=0) for x in a], [x.sum(axis=0) for x in b]
@@ -167,17 +168,18 @@ def _both_engines(population, tables, regime_of_month, month0, n_months, n_chunk
 def test_engines_agree_where_the_schedule_does_not_repeat(short_scenario):
     """Rules whose schedule has not settled by the end of the kernel's table (a-kasse months far
     out): the kernel falls back to due_bits for late contact months."""
-    from sim import kernel as K
+    from sim import kernel
+    from sim import layout as K
     from sim.rules import build_tables
     regimes, of_month = short_scenario.regimes()
     tables = build_tables(regimes)
     tables.rules[..., K.R_AKASSE_MONTHS] = K.N_SCHEDULE + 10
-    assert (K.build_schedule(tables.rules, tables.conv_sched)[1][..., 0] < 0).all()
+    assert (kernel.build_schedule(tables.rules, tables.conv_sched)[1][..., 0] < 0).all()
     pop = build_population(short_scenario, seed=4, scale=0.002)
     stock = pop.entry_month == 0
     pop.months_in_state[stock] = K.N_SCHEDULE - 5 + (np.arange(stock.sum()) % 30).astype(np.int16)
     pop.months_in_spell[stock] = pop.months_in_state[stock]
-    a, b = _both_engines(pop.as_tuple(), tables, of_month, short_scenario.start, short_scenario.n_months)
+    a, b = _both_engines(pop.arrays(), tables, of_month, short_scenario.start, short_scenario.n_months)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     assert a[1].sum() > 0
@@ -186,7 +188,8 @@ def test_engines_agree_where_the_schedule_does_not_repeat(short_scenario):
 def test_engines_agree_on_a_move_into_a_closed_state_in_the_last_month():
     """A hand-made table: state 0 always moves to state 1, which is closed (leavers go out).
     The move out of the closed state happens at the end of every month, the last included."""
-    from sim import kernel as K
+    from sim import layout as K
+    from sim.arrays import PersonArrays
     from sim.rules import Tables
     n_states, n_cells, n_months, n_dur = 2, 2, 3, 4
     rules = np.zeros((1, n_states, n_cells, K.N_RULES), np.int32)
@@ -203,7 +206,7 @@ def test_engines_agree_on_a_move_into_a_closed_state_in_the_last_month():
                     closure, np.ones((1, n_states, n_cells, K.N_PROBS)),
                     np.zeros((1, n_states + 1), np.int8), set())
     entry = np.array([0, 1, 2, 2], np.int32)
-    pop = (np.arange(4, dtype=np.int64), entry, np.array([0, 1, 0, 1], np.int8),
+    pop = PersonArrays(np.arange(4, dtype=np.int64), entry, np.array([0, 1, 0, 1], np.int8),
            np.full(4, 1000, np.int64), np.zeros(4, np.int8), np.zeros(4, np.int16), np.zeros(4, np.int16))
     a, b = _both_engines(pop, tables, np.zeros(n_months, np.int32), 300, n_months)
     for x, y in zip(a, b):

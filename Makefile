@@ -30,5 +30,8 @@ bench-sweep: $(STAMP)
 calibrate: $(STAMP)
 	$(BIN)/reformsim calibrate --out results/calibration
 
+## results, and numba's cache (it notices a change of a compiled function's own file only, not of
+## sim/layout.py, sim/rng.py or sim/states.py whose constants it compiles in)
 clean:
 	rm -rf results .pytest_cache
+	find sim -name '*.nbi' -delete -o -name '*.nbc' -delete

@@ -135,7 +135,8 @@ def _save(fig, path: Path) -> None:
 
 def warm_up() -> None:
     """Draw a small chart in the house style to memory, as PNG and SVG: the first chart of a
-    process pays for loading the fonts and the writers, and this one is thrown away."""
+    process pays for loading the fonts and the writers, and this one is thrown away. Each chart
+    worker calls it as it starts (:func:`sim.workers.start_chart_workers`)."""
     import io
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(3, 2))

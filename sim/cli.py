@@ -7,12 +7,12 @@ what is allowed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 from .errors import InputError
+from .workers import start_chart_workers
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,69 +99,25 @@ def _workers(text: str) -> int:
 
 
 def _start(args, scenarios: list[str]):
-    """What ``run`` and ``compare`` do first: check that the output folder can be made and the
-    scenario files exist, then start the chart workers (:mod:`sim.workers`), whose server
-    imports matplotlib on the other core while this process loads pandas, numba and the
-    scenarios. The files' content is checked after that (:func:`_checked` stops the server when
-    it is bad). Returns (output folder, workers or None)."""
+    """What ``run`` and ``compare`` do first, before they load pandas, numba and pydantic: check
+    that the output folder can be made, that the scenario files exist and that
+    ``$REFORMSIM_CHART_WORKERS`` is a number. Returns (output folder, number of chart workers)."""
     from .paths import prepare_out, scenario_path
-    from .workers import start_chart_workers
+    from .workers import chart_worker_count
     out = prepare_out(args.out)
     for name in scenarios:
         scenario_path(name)
-    workers = start_chart_workers()
-    _numba_without_scipy_linalg()
-    return out, workers
-
-
-def _checked(load, *args):
-    """``load(*args)``; on bad input, stop the chart server first (no chart will be drawn)."""
-    try:
-        return load(*args)
-    except InputError:
-        from .workers import stop_chart_server
-        stop_chart_server()
-        raise
-
-
-def _numba_without_scipy_linalg() -> None:
-    """Load ``scipy.linalg.cython_blas`` by itself, before numba first compiles or loads a
-    function. Numba's set-up imports that module only to learn that a BLAS is there, and the
-    import runs all of ``scipy.linalg`` (about 0.3 s of every command). Loaded here from its own
-    file, it is the same module, found by every later import of it (``from scipy.linalg import
-    cython_blas``, Cython's cimports, numba's BLAS calls); only the attribute
-    ``scipy.linalg.cython_blas`` is not set on the package. Skipped where scipy or the file is
-    not found (numba then does its own import)."""
-    import importlib.machinery
-    import importlib.util
-    name = "scipy.linalg.cython_blas"
-    if name in sys.modules or "scipy.linalg" in sys.modules or "numba.np.linalg" in sys.modules:
-        return
-    spec = importlib.util.find_spec("scipy")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    for folder in spec.submodule_search_locations:
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = Path(folder) / "linalg" / f"cython_blas{suffix}"
-            if path.is_file():
-                try:
-                    import scipy  # noqa: F401  (the package the module belongs to)
-                    blas = importlib.util.spec_from_file_location(name, path)
-                    module = importlib.util.module_from_spec(blas)
-                    sys.modules[name] = module
-                    blas.loader.exec_module(module)
-                except Exception:                       # numba imports it its own way
-                    sys.modules.pop(name, None)
-                return
+    return out, chart_worker_count()
 
 
 def cmd_run(args) -> int:
     t0 = time.perf_counter()
-    out, workers = _start(args, [args.scenario])
+    out, n_workers = _start(args, [args.scenario])
+    from .scenario import load_scenario
+    scenario = load_scenario(args.scenario)
+    workers = start_chart_workers(n_workers)      # the charts' imports run while this simulates
     try:
         from .report import write_run
-        from .scenario import load_scenario
-        scenario = _checked(load_scenario, args.scenario)
         from .simulation import simulate
         results = simulate(scenario, seed=args.seed, engine=args.engine, scale=args.scale,
                            population_file=args.population)
@@ -180,15 +136,16 @@ def cmd_run(args) -> int:
 
 def cmd_compare(args) -> int:
     t0 = time.perf_counter()
-    out, workers = _start(args, [args.baseline, args.reform])
+    out, n_workers = _start(args, [args.baseline, args.reform])
+    from .scenario import load_scenario
+    baseline = load_scenario(args.baseline)
+    reform = load_scenario(args.reform, baseline.data)
+    workers = start_chart_workers(n_workers)      # the charts' imports run while this simulates
     try:
-        from .report import write_compare
-        from .scenario import load_scenario
-        baseline = _checked(load_scenario, args.baseline)
-        reform = _checked(load_scenario, args.reform, baseline.data)
         from tqdm import tqdm
 
         from .comparison import compare
+        from .report import write_compare
         bar = tqdm(desc="simulating", unit="run", disable=None, leave=False)
 
         def tell(msg):
@@ -313,39 +270,19 @@ def cmd_sweep(args) -> int:
 
 
 def main(argv=None) -> int:
-    """Run one command; returns its exit status. Called as the program (no ``argv``), it ends the
-    process itself for every command but ``sweep``: see :func:`_exit_now`."""
+    """Run one command; returns its exit status (the program's: ``sys.exit(main())``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         commands = {"run": cmd_run, "compare": cmd_compare, "calibrate": cmd_calibrate,
                     "scenarios": cmd_scenarios, "sweep": cmd_sweep}
-        status = commands[args.command](args)
+        return commands[args.command](args)
     except InputError as exc:
         sys.stderr.write(f"reformsim: error: {exc}\n")
-        status = 2
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("reformsim: interrupted\n")
-        status = 130
-    if argv is None and args.command != "sweep":
-        _exit_now(status)
-    return status
-
-
-def _exit_now(status: int) -> None:
-    """End the program without the interpreter's final teardown, which frees the modules of numba,
-    pandas, scipy and matplotlib object by object (0.3-0.4 s after a ``compare``). The outputs are
-    written and closed by now and the chart workers stopped; the exit handlers (``atexit``) still
-    run and the standard streams are flushed. Not for ``sweep``, whose Dask cluster may still be
-    closing in other threads."""
-    import atexit
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(status)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,11 +1,10 @@
 """Reporting: the contract's output files (summary, budget, caseload, manifest), charts and Excel.
 
 Charts take most of the time of writing a comparison. ``reformsim run`` and ``compare`` therefore
-start worker processes (:func:`sim.workers.start_chart_workers`) before they simulate: a fork
-server that imports matplotlib and openpyxl while this process loads and simulates, and from it
-one worker per core (at most 4) that draws the charts and writes report.xlsx while this process
-writes the tables. Called without workers (as from a notebook), the writers do it all themselves.
-The outputs are the same either way.
+start chart workers (:func:`sim.workers.start_chart_workers`, a ``ProcessPoolExecutor``) before
+they simulate, and hand them the charts and report.xlsx while this process writes the tables.
+Called without workers (as from a notebook), the writers do it all themselves. The outputs are
+the same either way.
 """
 
 from __future__ import annotations

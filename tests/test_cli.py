@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -217,25 +218,38 @@ def test_bad_chart_workers(tmp_path):
     assert_bad_input(res, "REFORMSIM_CHART_WORKERS", "'two'")
 
 
-def test_numba_starts_without_scipy_linalg_and_scipy_linalg_still_works():
-    """The command line loads scipy.linalg.cython_blas by itself so that numba's set-up does not
-    import all of scipy.linalg; compiled functions still load and run, and scipy.linalg (as the
-    calibration uses it) works afterwards with the very same BLAS module."""
-    code = (
-        "import sys, numpy as np\n"
-        "from sim.cli import _numba_without_scipy_linalg\n"
-        "_numba_without_scipy_linalg()\n"
-        "from sim import rng as kernel\n"
-        "u = kernel.uniform_array(1, np.arange(5), 3, 0)\n"
-        "assert 0 <= u.min() and u.max() < 1\n"
-        "print('linalg after numba:', 'scipy.linalg' in sys.modules)\n"
-        "blas = sys.modules['scipy.linalg.cython_blas']\n"
-        "import scipy.linalg, scipy.optimize\n"
-        "from scipy.linalg import cython_blas\n"
-        "assert cython_blas is blas\n"
-        "x = scipy.linalg.solve(np.array([[2.0, 0], [0, 4]]), np.array([2.0, 4]))\n"
-        "assert np.allclose(x, 1)\n"
-        "print('ok')\n")
-    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["linalg", "after", "numba:", "False", "ok"], res.stdout
+def _unprivileged():
+    """A command prefix under which a file of mode 000 cannot be read (nothing for a non-root
+    user; for root, setpriv without the capabilities that override file permissions), or None."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+@pytest.mark.parametrize("case", ["unreadable", "directory", "binary"])
+def test_unreadable_scenario_file_gives_one_line(tmp_path, case):
+    """A scenario file that cannot be read or decoded: one line on stderr and status 2, with the
+    chart workers asked for (no warnings or tracebacks from worker processes)."""
+    path = tmp_path / "reform.toml"
+    prefix = []
+    if case == "directory":
+        path.mkdir()
+    elif case == "binary":
+        path.write_bytes(b"\xff\xfe\x00\x81 description = \x9c\n")
+    else:
+        path.write_text('description = "x"\nbaseline = "baseline"\n')
+        path.chmod(0)
+        prefix = _unprivileged()
+        probe = subprocess.run([*(prefix or []), sys.executable, "-c", f"open({str(path)!r}).close()"],
+                               capture_output=True)
+        if prefix is None or probe.returncode == 0:
+            pytest.skip("cannot make a file unreadable here")
+    args = ["compare", "baseline", path, "--out", tmp_path / "out", "--scale", "0.01", "--no-breakdown"]
+    res = subprocess.run([*prefix, sys.executable, "-m", "sim.cli", *map(str, args)], cwd=ROOT,
+                         capture_output=True, text=True, env=dict(os.environ, REFORMSIM_CHART_WORKERS="2"))
+    assert_bad_input(res, str(path))
+    assert res.stderr.startswith("reformsim: error: ")

@@ -9,8 +9,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 SIM = Path(__file__).resolve().parent.parent / "sim"
 
 
@@ -111,7 +109,6 @@ def _private(part: str) -> bool:
     return part.startswith("_") and not part.startswith("__")
 
 
-@pytest.mark.xfail(strict=True, reason="sim/workers.py and sim/cli.py still use private calls: removed next")
 def test_only_public_attributes_of_others():
     """No ``x._name`` in the package unless ``_name`` is the package's own (no private attributes
     of the interpreter, the standard library or a dependency)."""
@@ -134,3 +131,21 @@ def test_only_public_attributes_of_others():
                       and any(_private(part) for part in text.split("."))):
                     bad.append(f"{path.relative_to(SIM.parent)}:{node.lineno}: '{text}'")
     assert not bad, "private attributes of others: " + ", ".join(bad)
+
+
+def test_readme_lists_the_modules_in_import_order():
+    """The README's layout lists every module so that each imports only those listed before it
+    (or on its own line), as its text says."""
+    readme = (SIM.parent / "README.md").read_text()
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    rank = {}
+    for i, line in enumerate(block.splitlines()):
+        for path in re.findall(r"sim/[\w/]*?(?:\w+\.py|\w+/)", line.split("  ")[0] + " " + line):
+            name = path.rstrip("/").removesuffix(".py").replace("/", ".")
+            rank.setdefault(name, i)
+    modules = _modules()
+    listed = {m: rank.get(m, rank.get(m.rpartition(".")[0])) for m in modules if m != "sim"}
+    assert not [m for m, r in listed.items() if r is None], "modules missing from the README's layout"
+    late = [f"{m} imports {t}" for m in listed for t in _imports(m, modules[m], modules)
+            if not t.startswith(m + ".") and listed[t] > listed[m]]
+    assert not late, "README layout out of import order: " + "; ".join(late)

@@ -163,28 +163,3 @@ def test_an_error_in_a_chart_is_raised_after_the_workbook_is_written(tmp_path, c
         assert futures[1].done() and (tmp_path / "r.xlsx").stat().st_size > 0
     finally:
         workers.shutdown(cancel_futures=True)
-
-
-def test_stop_chart_server_ends_the_server_and_a_new_one_starts():
-    """A command that fails after starting the chart server stops it at once (it would hold the
-    standard streams open through its imports); the next call starts a fresh one."""
-    import os
-
-    from multiprocessing import forkserver
-
-    from sim.workers import start_chart_workers, stop_chart_server
-    workers = start_chart_workers(1)
-    if workers is None:
-        pytest.skip("no fork server on this platform")
-    workers.shutdown()
-    pid = forkserver._forkserver._forkserver_pid
-    assert pid is not None
-    stop_chart_server()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
-    workers = start_chart_workers(1)
-    try:
-        assert workers.submit(abs, -3).result() == 3
-        assert forkserver._forkserver._forkserver_pid not in (None, pid)
-    finally:
-        workers.shutdown()

@@ -125,6 +125,16 @@ BAD = {
     "probability_out_of_range": ('n_draws = 2\n[[draw]]\nparameter = "hazard.sick.5_60"\n'
                                  'distribution = "uniform"\nlow = 0.1\nhigh = 1.5\n', ["within [0, 1]"]),
     "unknown_key": ('seed = [1]\n', ["unknown key 'seed'", "did you mean 'seeds'"]),
+    # passed loading before, every run then failed and the sweep exited 0
+    "half_flag_in_grid": ('[grid]\n"rules.resource_course.closed" = [0, 0.5]\n', ["grid.'rules.resource_course.closed'[1]",
+                                                                               "0 or 1"]),
+    "drawn_flag": ('n_draws = 2\n[[draw]]\nparameter = "rules.job_clarification.closed"\ndistribution = "uniform"\n'
+                   'low = 0\nhigh = 1\n', ["draw[0]", "0 or 1 (a flag)", "choice"]),
+    "half_month_in_grid": ('[grid]\n"rules.dagpenge.akasse_months" = [2.5, 6]\n', ["whole number"]),
+    "nan_in_grid": ('[grid]\n"behaviour.meeting_effect" = [nan]\n', ["finite"]),
+    "string_in_grid": ('[grid]\n"behaviour.meeting_effect" = ["0.1"]\n', ["not a number"]),
+    "draw_beyond_range": ('n_draws = 2\n[[draw]]\nparameter = "behaviour.lockin_effect"\ndistribution = "triangular"\n'
+                          'low = 0.2\nmode = 0.9\nhigh = 1.4\n', ["[0.2, 1.4]", "within [0, 1]"]),
 }
 
 
@@ -154,7 +164,7 @@ def test_bad_sweep_file_exits_2_before_any_work(scen, tmp_path, case):
     ('n_draws = 2\n[[draw]]\nparameter = "behaviour.meeting_effect"\ndistribution = "normal"\nmean = 0.1\n'
      'sd = 0.02\nmode = 1\n', "unknown key 'mode'"),
     ('n_draws = 2\n[[draw]]\nparameter = "hazard.sick.5_60"\ndistribution = "normal"\nmean = 0.1\nsd = 0.02\n',
-     "truncation bounds"),
+     "finite bounds"),
     ('replicates = 10\nmax_runs = 8\n[grid]\n"behaviour.meeting_effect" = [0.05, 0.15]\n', "more than max_runs"),
 ])
 def test_validation_messages(scen, body, fragment):
@@ -166,7 +176,7 @@ def test_validation_messages(scen, body, fragment):
 
 def test_draws_are_valid_reproducible_and_independent_of_other_entries(scen):
     one = ('n_draws = 5\ndraw_seed = 3\n[[draw]]\nparameter = "behaviour.meeting_effect"\n'
-           'distribution = "normal"\nmean = 0.1\nsd = 0.05\nlow = 0.0\n')
+           'distribution = "normal"\nmean = 0.1\nsd = 0.05\nlow = 0.0\nhigh = 1.0\n')
     two = one + ('[[draw]]\nparameter = "hazard.sick.5_60"\ndistribution = "triangular"\nlow = 0.1\n'
                  'mode = 0.2\nhigh = 0.3\n')
     a = load_sweep(sweep_file(scen, "d1", one))

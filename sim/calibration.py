@@ -23,6 +23,7 @@ import pandas as pd
 from .budget import DKK_PER_BN
 from .parameters import Data
 from .population import WEIGHT_UNIT, Population, cell_weights, _categorical
+from .layout import P_COHORT_CELL
 from .rng import uniform_numpy as uniform
 from .rules import build_tables
 from .simulation import run_engine
@@ -42,7 +43,7 @@ def occupancy_matrix(data: Data, cohort: int = COHORT_SIZE, months: int = COHORT
     F = np.zeros((N_STATES, N_STATES))
     for s, name in enumerate(STATES):
         pid = np.arange(cohort, dtype=np.int64)
-        cells = _categorical(uniform(seed, pid, 0, 63), cell_weights(data, name))   # purpose 63: cohorts
+        cells = _categorical(uniform(seed, pid, 0, P_COHORT_CELL), cell_weights(data, name))
         pop = Population(pid, np.zeros(cohort, np.int32), cells.astype(np.int8),
                          np.full(cohort, WEIGHT_UNIT, np.int64), np.full(cohort, s, np.int8),
                          np.zeros(cohort, np.int16), np.zeros(cohort, np.int16),

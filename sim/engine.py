@@ -69,7 +69,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     sums land in the first). The month's sections carry the names of the kernel's steps, in its
     order: enter, conversations_this_month, offer_this_month, documents_and_reviews,
     caseload_this_month, transition, next_month, closure_move."""
-    person_id, entry_month, cell, weight, state0, dur0, spell0 = person
+    (person_id, entry_month, cell, weight, state_at_entry, months_in_state_at_entry,
+     months_in_spell_at_entry) = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
      rehab, ration) = table
     n = person_id.shape[0]
@@ -84,10 +85,10 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     spell = np.zeros((n_months, L.N_SPELL_MONTHS), np.int64)
 
     state = np.full(n, -1, np.int64)
-    dur = np.zeros(n, np.int64)
-    dcon = np.zeros(n, np.int64)
-    dspell = np.zeros(n, np.int64)
-    offer_left = np.zeros(n, np.int64)
+    months_in_state_of = np.zeros(n, np.int64)
+    contact_month_of = np.zeros(n, np.int64)
+    months_in_spell_of = np.zeros(n, np.int64)
+    offer_months_left_of = np.zeros(n, np.int64)
     wf = weight.astype(np.float64)
     cell_all = cell.astype(np.int64)
     offsets = np.searchsorted(entry_month, np.arange(n_months + 1))
@@ -103,25 +104,26 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
         # enter: new spells and the initial stock; abolished states send them on
         new = np.arange(offsets[m], offsets[m + 1])
-        s0 = state0[new].astype(np.int64)
+        s0 = state_at_entry[new].astype(np.int64)
         moved = _closure(closure_cdf, rules, r, s0, cell_all[new], seed, person_id[new], month_id,
                          L.P_CLOSURE_ENTRY)
         s0 = np.where(moved >= 0, moved, s0)
-        row = np.where(dur0[new] == 0, n_states, n_states + 1)
+        row = np.where(months_in_state_at_entry[new] == 0, n_states, n_states + 1)
         _add(flow[m], (row, s0), wf[new])
         stays = s0 < n_states
         new, s0 = new[stays], s0[stays]
         state[new] = s0
         was_moved = moved[stays] >= 0
-        dur[new] = np.where(was_moved, 0, dur0[new])
-        dcon[new] = np.where(was_moved, 0, dur0[new])
-        dspell[new] = spell0[new]
-        offer_left[new] = _offer_left_at_entry(rules[r][s0, cell_all[new]], dcon[new])
+        months_in_state_of[new] = np.where(was_moved, 0, months_in_state_at_entry[new])
+        contact_month_of[new] = np.where(was_moved, 0, months_in_state_at_entry[new])
+        months_in_spell_of[new] = months_in_spell_at_entry[new]
+        offer_months_left_of[new] = _offer_left_at_entry(rules[r][s0, cell_all[new]], contact_month_of[new])
         active = np.concatenate([active, new])
 
         i = active
         s, c, w = state[i], cell_all[i], wf[i]
-        d, dc, ds = dur[i], dcon[i], dspell[i]
+        months_in_state, contact_month = months_in_state_of[i], contact_month_of[i]
+        months_in_spell = months_in_spell_of[i]
         pid = person_id[i]
         R = rules[r][s, c]                    # (n_active, N_RULES)
         Q = probs[r][s, c]                    # (n_active, N_PROBS)
@@ -129,15 +131,15 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         # conversations_this_month: early contact process, follow-ups (a share), the budget
         early = R[:, L.R_EARLY_LEN]
         every = R[:, L.R_FOLLOWUP_EVERY]
-        sched = conv_sched[r][s, c, np.minimum(dc, conv_sched.shape[3] - 1)]
-        follow = (every > 0) & ((dc - early + 1) % np.maximum(every, 1) == 0)
-        follow &= dc >= early
+        sched = conv_sched[r][s, c, np.minimum(contact_month, conv_sched.shape[3] - 1)]
+        follow = (every > 0) & ((contact_month - early + 1) % np.maximum(every, 1) == 0)
+        follow &= contact_month >= early
         partial = follow & (Q[:, L.Q_FOLLOWUP_SHARE] < 1.0)
         if partial.any():
             u = uniform(seed, pid[partial], month_id, L.P_FOLLOWUP)
             follow[partial] = u < Q[partial, L.Q_FOLLOWUP_SHARE]
-        conv = np.where(dc < early, sched,
-                        np.where(follow, np.where(dc < R[:, L.R_AKASSE_MONTHS], 2, 1), 0))
+        conv = np.where(contact_month < early, sched,
+                        np.where(follow, np.where(contact_month < R[:, L.R_AKASSE_MONTHS], 2, 1), 0))
         held = keep_share(conv == 1, ration[m, L.K_CONV][c], seed, pid, month_id, L.P_RATION_CONV)
         count(L.A_CONV_RATIONED, m, (conv == 1) & ~held, s, c, w)
         conv = np.where((conv == 1) & ~held, 0, conv)
@@ -145,28 +147,29 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         count(L.A_CONV_AKASSE, m, conv == 2, s, c, w)
 
         # offer_this_month: offers (a share of repeats, the budget), threat, job-oriented education
-        ol = offer_left[i]
+        offer_months_left = offer_months_left_of[i]
         first = R[:, L.R_OFFER_FIRST]
         rep = R[:, L.R_OFFER_EVERY]
-        due = (ol == 0) & (first >= 0) & (dc >= first) & (
-            (dc == first) | ((rep > 0) & ((dc - first) % np.maximum(rep, 1) == 0)))
-        partial = due & (dc != first) & (Q[:, L.Q_OFFER_SHARE] < 1.0)
+        due = (offer_months_left == 0) & (first >= 0) & (contact_month >= first) & (
+            (contact_month == first) | ((rep > 0) & ((contact_month - first) % np.maximum(rep, 1) == 0)))
+        partial = due & (contact_month != first) & (Q[:, L.Q_OFFER_SHARE] < 1.0)
         if partial.any():
             u = uniform(seed, pid[partial], month_id, L.P_OFFER)
             due[partial] = u < Q[partial, L.Q_OFFER_SHARE]
         is_edu = R[:, L.R_OFFER_IS_EDU] == 1
-        rf = np.where(is_edu, ration[m, L.K_OFFER_EDUCATION][c], ration[m, L.K_OFFER_GUIDANCE][c])
-        given = keep_share(due, rf, seed, pid, month_id, L.P_RATION_OFFER)
+        delivered = np.where(is_edu, ration[m, L.K_OFFER_EDUCATION][c], ration[m, L.K_OFFER_GUIDANCE][c])
+        given = keep_share(due, delivered, seed, pid, month_id, L.P_RATION_OFFER)
         length = R[:, L.R_OFFER_LEN]
         for sel, a in ((due & ~given & is_edu, L.A_EDUCATION_RATIONED),
                        (due & ~given & ~is_edu, L.A_GUIDANCE_RATIONED)):
             count(a, m, sel, s, c, w * length)
-        ol = np.where(due & given, length, ol)
-        in_offer = ol > 0
-        status = np.where(in_offer, 2, np.where((first >= 1) & (dc == first - 1), 1, 0))
+        offer_months_left = np.where(due & given, length, offer_months_left)
+        in_offer = offer_months_left > 0
+        status = np.where(in_offer, 2, np.where((first >= 1) & (contact_month == first - 1), 1, 0))
         count(L.A_OFFER_EDUCATION, m, in_offer & is_edu, s, c, w)
         count(L.A_OFFER_GUIDANCE, m, in_offer & ~is_edu, s, c, w)
-        window = ~in_offer & (R[:, L.R_JOBEDU_FROM] <= dc) & (dc < R[:, L.R_JOBEDU_UNTIL])
+        window = (~in_offer & (R[:, L.R_JOBEDU_FROM] <= contact_month)
+                  & (contact_month < R[:, L.R_JOBEDU_UNTIL]))
         jobedu = np.zeros(i.size, bool)
         if window.any():
             u = uniform(seed, pid[window], month_id, L.P_JOBEDU)
@@ -178,26 +181,28 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         count(L.A_JOB_EDUCATION, m, jobedu, s, c, w)
 
         # documents_and_reviews
-        count(L.A_INFO_FORM, m, (R[:, L.R_INFO_FORM] == 1) & (ds == 0), s, c, w)
-        cert = dc == R[:, L.R_CERT_MONTH]
+        count(L.A_INFO_FORM, m, (R[:, L.R_INFO_FORM] == 1) & (months_in_spell == 0), s, c, w)
+        cert = contact_month == R[:, L.R_CERT_MONTH]
         partial = cert & (Q[:, L.Q_CERT_SHARE] < 1.0)
         if partial.any():
             u = uniform(seed, pid[partial], month_id, L.P_CERT)
             cert[partial] = u < Q[partial, L.Q_CERT_SHARE]
         count(L.A_CERTIFICATE, m, cert, s, c, w)
-        rf, re = R[:, L.R_REVIEW_FIRST], R[:, L.R_REVIEW_EVERY]
-        review = (rf >= 0) & (dc >= rf) & ((dc == rf) | ((re > 0) & ((dc - rf) % np.maximum(re, 1) == 0)))
+        review_first, review_every = R[:, L.R_REVIEW_FIRST], R[:, L.R_REVIEW_EVERY]
+        review = (review_first >= 0) & (contact_month >= review_first) & (
+            (contact_month == review_first)
+            | ((review_every > 0) & ((contact_month - review_first) % np.maximum(review_every, 1) == 0)))
         count(L.A_REVIEW, m, review, s, c, w)
 
         # caseload_this_month: by payer band; the sick by month of spell
-        band = payer_band(ds, c & L.FLAG_BIT, R[:, L.R_EMPLOYER_MONTHS])
+        band = payer_band(months_in_spell, c & L.FLAG_BIT, R[:, L.R_EMPLOYER_MONTHS])
         _add(occ[m], (s, c, band), w)
         prof = R[:, L.R_SPELL_PROFILE] == 1
-        _add(spell[m], (np.minimum(ds[prof], L.N_SPELL_MONTHS - 1),), w[prof])
+        _add(spell[m], (np.minimum(months_in_spell[prof], L.N_SPELL_MONTHS - 1),), w[prof])
 
         # transition: a time limit, else the monthly exit probability
         limit = R[:, L.R_LIMIT]
-        at_limit = (limit >= 0) & (d >= limit)
+        at_limit = (limit >= 0) & (months_in_state >= limit)
         dest = np.full(i.size, -1)
         if at_limit.any():
             u = uniform(seed, pid[at_limit], month_id, L.P_LIMIT)
@@ -205,7 +210,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
             count(L.A_LIMIT, m, at_limit, s, c, w)
             count(L.A_REASSESS, m, at_limit & (R[:, L.R_REASSESS_AT_LIMIT] == 1), s, c, w)
         combo = np.where(conv > 0, status + 3, status)
-        h = p_exit[r][s, np.minimum(d, n_dur - 1), c, combo]
+        h = p_exit[r][s, np.minimum(months_in_state, n_dur - 1), c, combo]
         exits = ~at_limit & (uniform(seed, pid, month_id, L.P_EXIT) < h)
         if exits.any():
             u = uniform(seed, pid[exits], month_id, L.P_DEST)
@@ -219,19 +224,20 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         left = moved & (dest >= n_states)
         switched = moved & ~left
         stay = ~moved
-        ds_next = np.minimum(ds + 1, L.MAX_MONTHS_COUNTED)
+        months_in_spell_next = np.minimum(months_in_spell + 1, L.MAX_MONTHS_COUNTED)
         sw, dsw = i[switched], dest[switched]
         restart = rules[r][dsw, c[switched], L.R_RESTART_CONTACT] == 1
         state[sw] = dsw
-        dur[sw] = 0
-        dcon[sw] = np.where(restart, 0, np.minimum(dc[switched] + 1, L.MAX_MONTHS_COUNTED))
-        dspell[sw] = ds_next[switched]
-        offer_left[sw] = 0
+        months_in_state_of[sw] = 0
+        contact_month_of[sw] = np.where(restart, 0,
+                                        np.minimum(contact_month[switched] + 1, L.MAX_MONTHS_COUNTED))
+        months_in_spell_of[sw] = months_in_spell_next[switched]
+        offer_months_left_of[sw] = 0
         st = i[stay]
-        dur[st] = np.minimum(d[stay] + 1, L.MAX_MONTHS_COUNTED)
-        dcon[st] = np.minimum(dc[stay] + 1, L.MAX_MONTHS_COUNTED)
-        dspell[st] = ds_next[stay]
-        offer_left[st] = np.maximum(ol[stay] - 1, 0)
+        months_in_state_of[st] = np.minimum(months_in_state[stay] + 1, L.MAX_MONTHS_COUNTED)
+        contact_month_of[st] = np.minimum(contact_month[stay] + 1, L.MAX_MONTHS_COUNTED)
+        months_in_spell_of[st] = months_in_spell_next[stay]
+        offer_months_left_of[st] = np.maximum(offer_months_left[stay] - 1, 0)
         state[i[left]] = -1
 
         # closure_move: a state abolished from next month sends its persons on now (counted in month m)
@@ -246,9 +252,10 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
             state[im[gone]] = -1
             im, dm, cm = im[~gone], dm[~gone], ca[mv][~gone]
             state[im] = dm
-            dur[im] = 0
-            dcon[im] = np.where(rules[r_next][dm, cm, L.R_RESTART_CONTACT] == 1, 0, dcon[im])
-            offer_left[im] = 0
+            months_in_state_of[im] = 0
+            restarts = rules[r_next][dm, cm, L.R_RESTART_CONTACT] == 1
+            contact_month_of[im] = np.where(restarts, 0, contact_month_of[im])
+            offer_months_left_of[im] = 0
         active = i[state[i] >= 0]
 
     out = []

@@ -53,6 +53,7 @@ P_OFFER = 8              # is a due repeat offer given (discretion)
 P_RATION_CONV = 9        # is a due conversation held within the budget
 P_RATION_OFFER = 10      # is a due offer given within the budget
 P_RATION_JOBEDU = 11     # is job-oriented education given within the budget
+P_COHORT_CELL = 63       # the cell of a calibration cohort's entrant (the last purpose of N_PURPOSES)
 
 # ---- kinds of rationable activity: ration[month, kind, cell] is the share delivered ----------
 K_CONV = 0               # conversations held by the jobcentre (jobcentre operations)

@@ -25,7 +25,7 @@ import pandas as pd
 from .errors import InputError
 from .paths import DATA_DIR
 from .errors import did_you_mean
-from .states import ACTIVITIES, DESTINATIONS, EFFORT_LINES, SELECTORS, SOCIAL_ASSISTANCE, STATES
+from .states import ACTIVITIES, DESTINATIONS, EFFORT_LINES, EVENTS, SELECTORS, SOCIAL_ASSISTANCE, STATES
 
 
 #: columns each data file must have
@@ -365,7 +365,7 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
 
     de = _read(d / "destinations.csv")
     _names(de, "state", STATES, d / "destinations.csv")
-    _names(de, "event", ("exit", "limit", "closure"), d / "destinations.csv")
+    _names(de, "event", EVENTS, d / "destinations.csv")
     _names(de, "destination", DESTINATIONS + (SOCIAL_ASSISTANCE,), d / "destinations.csv")
     de["share"] = _numeric(de, "share", d / "destinations.csv", 0, 1)
     sums = de.groupby(["state", "event"])["share"].sum()

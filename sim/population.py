@@ -74,25 +74,6 @@ class Population:
                             weight=self.weight, state=self.state, months_in_state=self.months_in_state,
                             months_in_spell=self.months_in_spell)
 
-    def to_frame(self, start_label_of) -> pd.DataFrame:
-        """The population in the documented Parquet schema."""
-        youth, distance, provider, flag = cell_parts(self.cell.astype(np.int64))
-        sick = np.isin(self.state, SICK_STATES)
-        return pd.DataFrame({
-            "person_id": self.person_id,
-            "entry_month": [start_label_of(int(m)) for m in self.entry_month],
-            "state": np.array(STATES)[self.state],
-            "months_in_state": self.months_in_state.astype(np.int64),
-            "months_in_spell": self.months_in_spell.astype(np.int64),
-            "age": self.age.astype(np.int64),
-            "provider": provider.astype(bool),
-            "insured": (flag == 1) & ~sick,
-            "sick_from_job": (flag == 1) & sick,
-            "distance": np.array(DISTANCE_CLASSES)[distance],
-            "municipality": self.municipality.astype(np.int64),
-            "weight": self.weight / WEIGHT_UNIT,
-        })
-
 
 def _shares(row) -> tuple[float, float, float, np.ndarray]:
     dist = np.array([row.distance_close, row.distance_middle, row.distance_far])

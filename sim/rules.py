@@ -28,8 +28,6 @@ from .states import (DEST, DESTINATIONS, N_CELLS, N_DEST, N_STATES, SOCIAL_ASSIS
 N_DURATIONS = 61
 #: longest early contact schedule, in months
 MAX_EARLY = 36
-#: events with a destination distribution: an exit, a time limit, the closure of a state
-EVENTS = ("exit", "limit", "closure")
 
 _YOUTH_STATES = ("youth_education_ready", "youth_activity_ready")
 

@@ -30,8 +30,10 @@ N_STATES = len(STATES)
 
 # Absorbing exits; their codes follow the states (destination code = N_STATES + index).
 EXITS = ("exit_job", "exit_education", "exit_pension", "exit_other")
-N_EXITS = len(EXITS)
 DESTINATIONS = STATES + EXITS
+#: events with a destination distribution (data/destinations.csv): an exit, a time limit, the
+#: closure of a state
+EVENTS = ("exit", "limit", "closure")
 DEST = {name: i for i, name in enumerate(DESTINATIONS)}
 N_DEST = len(DESTINATIONS)
 EXIT_JOB = DEST["exit_job"]
@@ -58,7 +60,6 @@ ACTIVITIES = (
     "education_months_rationed", # offer months of education not given for lack of budget
     "job_education_rationed",    # job-oriented education months not given for lack of budget
 )
-ACT = {name: i for i, name in enumerate(ACTIVITIES)}
 N_ACTIVITIES = len(ACTIVITIES)
 
 # Person cells: the attributes that hazards, groups and rates depend on, packed in one int8.

@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .layout import R_RESTART_CONTACT
 from .parameters import Data
-from .states import (ACTIVITIES, BANDS, BENEFIT_OF_STATE, EFFORT_LINES, N_CELLS, N_STATES, PAYERS,
-                     STATE, STATES, cell_parts)
+from .states import (ACTIVITIES, BANDS, BENEFIT_OF_STATE, DISTANCE_CLASSES, EFFORT_LINES,
+                     FURTHEST_STATES, N_CELLS, N_STATES, PAYERS, STATE, STATES, cell_parts)
 
 #: DKK in a billion (figures in bn DKK are DKK / DKK_PER_BN)
 DKK_PER_BN = 1e9
@@ -141,8 +142,88 @@ def effort_volumes(results) -> dict[str, np.ndarray]:
     vol = {a: results.activity[:, i].sum(axis=(1, 2)) for i, a in enumerate(ACTIVITIES)}
     case = [STATE[s] for s in CASE_STATES]
     occ = results.occupancy[:, case]                 # (M, S', C, B)
-    vol["case_month"] = occ[..., 1:].sum(axis=(1, 2, 3))   # the employer period is not a case
+    vol[CASE_MONTH] = occ[..., 1:].sum(axis=(1, 2, 3))   # the employer period is not a case
     return vol
+
+
+#: cost items of the effort: the activities with a unit cost and the case-month of administration
+CASE_MONTH = "case_month"
+#: the items that are caseworker time in the jobcentre (VIVE's "medarbejdernes tid", 000)
+CASEWORKER_ITEMS = ("conversation_jobcentre", "review", "reassessment", CASE_MONTH)
+#: the items that are offers (guidance and upskilling, ordinary education)
+OFFER_ITEMS = ("offer_guidance_month", "offer_education_month")
+
+
+def effort_by_item(results, data: Data) -> dict[str, np.ndarray]:
+    """Effort cost (DKK) of each cost item by month, state and cell: item -> (M, S, C). Items are
+    the activities of ``data/unit_costs.csv`` on an effort line and the case-month of
+    administration; summed over items, states and cells they give :func:`effort`'s lines."""
+    cost, line, case_cost = unit_costs(data)
+    out = {}
+    for a, name in enumerate(ACTIVITIES):
+        if line[a] >= 0:
+            out[name] = results.activity[:, a] * cost[a]
+    case = np.zeros(results.occupancy.shape[:3])
+    idx = [STATE[s] for s in CASE_STATES]
+    case[:, idx] = results.occupancy[:, idx, :, 1:].sum(axis=3)      # the employer period is not a case
+    out[CASE_MONTH] = case * case_cost
+    return out
+
+
+def furthest_mask() -> np.ndarray:
+    """(S, C) True where a person counts as furthest from the labour market (``FURTHEST_STATES``,
+    or the far distance class in any other state)."""
+    far = DISTANCE_CLASSES.index("far")
+    mask = np.zeros((N_STATES, N_CELLS), bool)
+    for s, name in enumerate(STATES):
+        for c in range(N_CELLS):
+            mask[s, c] = name in FURTHEST_STATES or cell_parts(c)[1] == far
+    return mask
+
+
+#: the calibrated value (data/calibrated.csv) of the items whose external_share is 'calibrated'
+EXTERNAL_SHARE_CALIBRATED = "external_share.offers"
+
+
+def external_shares(data: Data) -> dict[str, float]:
+    """Share of each cost item's cost paid to external providers (``data/unit_costs.csv``; the
+    items marked 'calibrated' take ``external_share.offers`` of ``data/calibrated.csv``)."""
+    calibrated = data.calibrated.get(EXTERNAL_SHARE_CALIBRATED, 0.0)
+    return {a: (calibrated if np.isnan(x) else float(x))
+            for a, x in zip(data.unit_costs["activity"], data.unit_costs["external_share"])}
+
+
+def effort_measures(results, data: Data, year: int) -> dict[str, float]:
+    """How the effort of ``year`` is spent, for the calibration targets ``effort.*``: the cost of
+    offers to persons under 30 (bn DKK), the share of caseworker time spent on those furthest
+    from the labour market, the cost paid to external providers (bn DKK, by each item's
+    ``external_share`` in ``data/unit_costs.csv``)."""
+    items = effort_by_item(results, data)
+    months = results.year_of_month == year
+    youth = np.array([cell_parts(c)[0] == 1 for c in range(N_CELLS)])
+    yearly = {k: v[months].sum(axis=0) for k, v in items.items()}                # (S, C)
+    youth_offers = sum(yearly[k][:, youth].sum() for k in OFFER_ITEMS if k in yearly)
+    mask = furthest_mask()
+    caseworker = sum(yearly[k] for k in CASEWORKER_ITEMS if k in yearly)
+    shares = external_shares(data)
+    external = sum(v.sum() * shares.get(k, 0.0) for k, v in yearly.items())
+    return {
+        "effort.youth_offers_bn": float(youth_offers / DKK_PER_BN),
+        "effort.far_share_of_caseworker_time": float(caseworker[mask].sum() / max(caseworker.sum(), 1e-12)),
+        "effort.external_providers_bn": float(external / DKK_PER_BN),
+    }
+
+
+def benefit_switches(results, year: int) -> float:
+    """Moves from one benefit state to another in ``year`` that restart the contact process (KL's
+    "ydelsesskift", 000): persons a year. A move counts where the destination restarts the contact
+    process for every cell in the year's first regime (the general rule today)."""
+    months = np.flatnonzero(results.year_of_month == year)
+    regime = results.regime_of_month[months[0]]
+    restarts = results.tables.rules[regime, :, :, R_RESTART_CONTACT].min(axis=1) == 1      # (S,)
+    moves = results.flow[months][:, :N_STATES, :N_STATES].sum(axis=0)                       # (S, S)
+    np.fill_diagonal(moves, 0.0)
+    return float(moves[:, restarts].sum())
 
 
 def _case_month_line(data: Data) -> str:

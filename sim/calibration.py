@@ -1,6 +1,6 @@
 """Calibration: solving the free parameters against the targets in ``data/``, and the report.
 
-Two things are solved and written to ``data/calibrated.csv`` by ``reformsim calibrate --write``:
+Three things are solved and written to ``data/calibrated.csv`` by ``reformsim calibrate --write``:
 
 1. **Inflows.** The model is linear in its inflows (hazards do not depend on caseloads in the
    rule-driven mode), so the steady-state stock is ``stock = inflow @ M`` where ``M[s, j]`` is
@@ -11,16 +11,23 @@ Two things are solved and written to ``data/calibrated.csv`` by ``reformsim cali
 2. **Unit costs.** The three cost items marked ``calibrated`` in ``data/unit_costs.csv`` are set
    so that each effort line in the base year equals its share of the 11.4 bn
    (``data/effort_lines.csv``), given the activities of a full-scale baseline run.
+3. **The external-provider share of offers.** One share for the offers and job-oriented
+   education (``external_share`` = ``calibrated`` in ``data/unit_costs.csv``) so that the cost
+   paid to external providers in the base year is ``effort.external_providers_bn`` (about 3.7 bn,
+   001), given the other items' shares.
 
 ``report`` compares a baseline run with every target: target, model, deviation, tolerance.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
-from .budget import DKK_PER_BN
+from .budget import (DKK_PER_BN, EXTERNAL_SHARE_CALIBRATED, benefit_switches, effort_by_item,
+                     effort_measures)
 from .parameters import Data
 from .population import WEIGHT_UNIT, Population, cell_weights, _categorical
 from .layout import P_COHORT_CELL
@@ -98,7 +105,25 @@ def solve_unit_costs(data: Data, activity_by_item: dict[str, float], fixed_by_li
     return out
 
 
-def write_calibrated(data: Data, inflows: dict, stocks: dict, unit_costs: dict) -> pd.DataFrame:
+def solve_external_share(results, data: Data) -> float:
+    """The one external-provider share of the offers and job-oriented education (the items of
+    ``data/unit_costs.csv`` whose ``external_share`` is 'calibrated') that makes the base year's
+    cost paid to external providers equal the target ``effort.external_providers_bn``."""
+    target = data.target("effort.external_providers_bn") * DKK_PER_BN
+    items = effort_by_item(results, data)
+    months = results.year_of_month == results.base_year
+    shares = dict(zip(data.unit_costs["activity"], data.unit_costs["external_share"]))
+    fixed = sum(float(v[months].sum()) * shares[k] for k, v in items.items() if not np.isnan(shares.get(k, 0.0)))
+    free = sum(float(v[months].sum()) for k, v in items.items() if np.isnan(shares.get(k, 0.0)))
+    share = (target - fixed) / free if free > 0 else math.nan
+    if not 0 <= share <= 1:
+        raise ValueError(f"no external share in [0, 1] gives {target / DKK_PER_BN:.2f} bn: the other items "
+                         f"pay {fixed / DKK_PER_BN:.2f} bn, the calibrated ones cost {free / DKK_PER_BN:.2f} bn")
+    return share
+
+
+def write_calibrated(data: Data, inflows: dict, stocks: dict, unit_costs: dict,
+                     external_share: float | None = None) -> pd.DataFrame:
     rows = []
     for name, v in inflows.items():
         rows.append((f"inflow.{name}", round(v, 3), "persons per month",
@@ -110,6 +135,11 @@ def write_calibrated(data: Data, inflows: dict, stocks: dict, unit_costs: dict) 
     for item, v in unit_costs.items():
         rows.append((f"unit_cost.{item}", round(v, 2), "DKK per unit",
                      "calibrated: effort line totals in data/effort_lines.csv (reformsim calibrate --write)"))
+    if external_share is None:
+        external_share = data.calibrated.get(EXTERNAL_SHARE_CALIBRATED)
+    if external_share is not None:
+        rows.append((EXTERNAL_SHARE_CALIBRATED, round(external_share, 4), "share of the cost paid to external providers",
+                     "calibrated: effort.external_providers_bn in data/targets.csv (reformsim calibrate --write)"))
     df = pd.DataFrame(rows, columns=["name", "value", "unit", "source"])
     df.to_csv(data.directory / "calibrated.csv", index=False)
     return df
@@ -129,6 +159,8 @@ def report(results, data: Data, budget_summary: dict) -> pd.DataFrame:
     for s, name in enumerate(STATES):
         model[f"stock.{name}"] = float(occ[s])
     model["sick.stock_fulltime"] = budget_summary["sick.stock_fulltime"]
+    model.update(effort_measures(results, data, y))
+    model["flows.benefit_switches_per_year"] = benefit_switches(results, y)
     rows = []
     for t in data.targets.itertuples():
         if t.name not in model:

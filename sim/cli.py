@@ -176,7 +176,7 @@ def cmd_calibrate(args) -> int:
 
     from . import budget as money
     from .calibration import (duration_profile, occupancy_matrix, report, solve_inflows,
-                              solve_unit_costs, write_calibrated)
+                              solve_external_share, solve_unit_costs, write_calibrated)
     from .parameters import load_data
     from .report import prepare_out, write_json
     from .summary import baseline_summary
@@ -208,11 +208,20 @@ def cmd_calibrate(args) -> int:
             raise InputError(f"{data.directory / 'effort_lines.csv'}: {exc}") from None
         write_calibrated(data, inflows, stocks, costs)
         data = load_data()
+        try:
+            share = solve_external_share(res, data)     # the costs of the new unit costs
+        except ValueError as exc:
+            raise InputError(f"{data.directory / 'targets.csv'}: effort.external_providers_bn: {exc}") from None
+        write_calibrated(data, inflows, stocks, costs, share)
+        data = load_data()
         print(f"wrote {data.directory / 'calibrated.csv'}")
     res = simulate("baseline", seed=args.seed, data=data)
     budget = money.budget_table(res, data)
     summary = baseline_summary(res, budget)
     table = report(res, data, summary)
+    # how the effort is spent, under the targets' names (docs/effort.md)
+    summary.update({t: float(m) for t, m in zip(table["target"], table["model"])
+                    if t.startswith(("effort.", "flows."))})
     profile = duration_profile(res, data)
     table.to_csv(out / "calibration.csv", index=False)
     profile.to_csv(out / "sick_duration_profile.csv", index=False)

@@ -40,7 +40,8 @@ REQUIRED_COLUMNS = {
     "refund.csv": ["band", "from_week", "to_week", "state_refund_share", "dagpenge_municipal_share",
                    "unit", "source"],
     "fulltime_factors.csv": ["benefit", "fulltime_factor", "unit", "source"],
-    "unit_costs.csv": ["activity", "line", "dkk_per_unit", "unit", "source"],
+    "unit_costs.csv": ["activity", "line", "dkk_per_unit", "unit", "source", "external_share",
+                       "external_unit", "external_source"],
     "effort_lines.csv": ["line", "baseline_bn", "unit", "source"],
     "calibrated.csv": ["name", "value", "unit", "source"],
     "sick_duration_profile.csv": ["from_week", "to_week", "persons", "unit", "source"],
@@ -419,6 +420,11 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
            d / "unit_costs.csv")
     _names(uc, "line", EFFORT_LINES + ("none",), d / "unit_costs.csv")
     uc["dkk_per_unit"] = _numeric(uc, "dkk_per_unit", d / "unit_costs.csv", 0, allow=("calibrated",))
+    uc["external_share"] = _numeric(uc, "external_share", d / "unit_costs.csv", 0, 1, allow=("calibrated",))
+    empty = uc.index[uc["external_source"].str.strip() == ""]
+    if len(empty):
+        raise InputError(f"{d / 'unit_costs.csv'}: row {int(empty[0]) + 2} has no external_source; every "
+                         "figure needs one")
     lines = _read(d / "effort_lines.csv")
     _names(lines, "line", EFFORT_LINES, d / "effort_lines.csv")
     lines["baseline_bn"] = _numeric(lines, "baseline_bn", d / "effort_lines.csv", 0)

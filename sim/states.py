@@ -31,6 +31,12 @@ N_STATES = len(STATES)
 # Absorbing exits; their codes follow the states (destination code = N_STATES + index).
 EXITS = ("exit_job", "exit_education", "exit_pension", "exit_other")
 DESTINATIONS = STATES + EXITS
+#: states of those furthest from the labour market in VIVE's sense (000_66bb68d8b6be87ab.txt: 80 %
+#: of the jobcentre staff's time goes to them): the activity-ready on social assistance, the
+#: courses for those with complex problems and ledighedsydelse; in the other states, persons in the
+#: far distance class count too (see docs/effort.md)
+FURTHEST_STATES = ("sa_activity_ready", "youth_activity_ready", "resource_course", "job_clarification",
+                   "ledighedsydelse")
 #: events with a destination distribution (data/destinations.csv): an exit, a time limit, the
 #: closure of a state
 EVENTS = ("exit", "limit", "closure")

@@ -40,3 +40,27 @@ def test_baseline_is_stationary(full_baseline):
     assert max(persons.values()) / min(persons.values()) < 1.01
     total = res.occupancy.sum(axis=(1, 2, 3))
     assert abs(total[-12:].mean() / total[:12].mean() - 1) < 0.03
+
+
+def test_calibrate_command_reports_the_effort_targets(tmp_path, data):
+    """``reformsim calibrate`` writes every target, the effort ones included, to calibration.csv
+    and the effort measures under the targets' names to summary.json."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", "--out", str(tmp_path)], cwd=root,
+                         capture_output=True, text=True, env=dict(os.environ, REFORMSIM_CHART_WORKERS="0"))
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(tmp_path / "calibration.csv")
+    assert list(table["target"]) == list(data.targets["name"])
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    effort = [n for n in data.targets["name"] if n.startswith(("effort.", "flows."))]
+    assert len(effort) == 4
+    for name in effort:
+        model = table.loc[table["target"] == name, "model"].iloc[0]
+        assert summary[name] == pytest.approx(model) and summary[name] > 0

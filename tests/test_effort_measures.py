@@ -1,0 +1,75 @@
+"""How the effort is spent (issue 14's targets): cost by item, state and cell adds up to the effort
+lines; the measures follow their definitions; a rule change moves them the way it should."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import budget as money
+from sim.simulation import simulate
+from sim.states import DISTANCE_CLASSES, FURTHEST_STATES, N_CELLS, STATE, STATES, cell_parts
+
+
+@pytest.fixture(scope="module")
+def res(short_scenario, small_population):
+    return simulate(short_scenario, seed=3, population=small_population)
+
+
+def test_cost_by_item_adds_up_to_the_effort_lines(res, data):
+    items = money.effort_by_item(res, data)
+    effort = money.effort(res, data)
+    for month in res.months[:3] + res.months[-2:]:
+        m = res.months.index(month)
+        total = sum(float(v[m].sum()) for v in items.values())
+        assert total == pytest.approx(effort.loc[effort["month"] == month, "dkk"].sum(), rel=1e-12)
+    assert set(money.CASEWORKER_ITEMS) <= set(items) and set(money.OFFER_ITEMS) <= set(items)
+
+
+def test_furthest_mask_follows_its_definition():
+    mask = money.furthest_mask()
+    far = DISTANCE_CLASSES.index("far")
+    for s, name in enumerate(STATES):
+        for c in range(N_CELLS):
+            assert mask[s, c] == (name in FURTHEST_STATES or cell_parts(c)[1] == far)
+    assert mask[STATE["sa_activity_ready"]].all() and not mask[STATE["dagpenge"]].all()
+
+
+def test_measures_by_hand(res, data):
+    y = res.base_year
+    got = money.effort_measures(res, data, y)
+    items = money.effort_by_item(res, data)
+    months = res.year_of_month == y
+    youth = [c for c in range(N_CELLS) if cell_parts(c)[0] == 1]
+    by_hand = sum(items[k][months][:, :, youth].sum() for k in money.OFFER_ITEMS) / money.DKK_PER_BN
+    assert got["effort.youth_offers_bn"] == pytest.approx(by_hand, rel=1e-12)
+    assert 0 < got["effort.far_share_of_caseworker_time"] < 1
+    shares = money.external_shares(data)
+    assert all(0 <= v <= 1 for v in shares.values())
+    total = sum(float(v[months].sum()) for v in items.values()) / money.DKK_PER_BN
+    assert 0 < got["effort.external_providers_bn"] < total
+
+
+def test_benefit_switches_need_a_restart(short_scenario, small_population, res):
+    y = res.base_year
+    assert money.benefit_switches(res, y) > 0
+    no_restart = short_scenario.with_changes({"rules.general.restart_contact_on_switch": 0}, name="no_restart",
+                                             source="test")
+    quiet = simulate(no_restart, seed=3, population=small_population)
+    assert money.benefit_switches(quiet, y) == 0
+    # the moves themselves are counted from the flows between benefit states
+    moves = res.flow[res.year_of_month == y][:, :len(STATES), :len(STATES)].sum(axis=0)
+    assert money.benefit_switches(res, y) == pytest.approx(moves.sum() - np.trace(moves))
+
+
+def test_offers_share_is_solved_to_the_target(res, data):
+    """The solver's share gives the target exactly on the run it was solved on."""
+    from sim.calibration import solve_external_share
+    share = solve_external_share(res, data)
+    assert 0 <= share <= 1
+    target = data.target("effort.external_providers_bn")
+    items = money.effort_by_item(res, data)
+    months = res.year_of_month == res.base_year
+    fixed = dict(zip(data.unit_costs["activity"], data.unit_costs["external_share"]))
+    paid = sum(float(v[months].sum()) * (share if np.isnan(fixed[k]) else fixed[k]) for k, v in items.items())
+    assert paid / money.DKK_PER_BN == pytest.approx(target, rel=1e-9)

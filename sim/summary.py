@@ -87,6 +87,7 @@ def comparison_summary(comp: Comparison) -> dict:
     # bottom-up: what the rule changes free in the rule-driven runs, and its split by provision
     effort_saving = lambda res: (eb.sum(axis=1) - effort_by_line(res).sum(axis=1)) / DKK_PER_BN  # noqa: E731
     bottom_up = yr(effort_saving(comp.rule_driven))
+    out.update(effort_cut_by_group_and_kind(comp))
     parts, previous = {}, pd.Series(0.0, index=eb.index)
     for prov, res in comp.steps:
         now = effort_saving(res)
@@ -159,21 +160,93 @@ def gap_group(state: str, youth: int, distance: int) -> str:
     return "other"
 
 
+#: kinds of effort for the breakdowns by kind: kind -> cost items (sim.budget.effort_by_item)
+EFFORT_KINDS = {
+    "conversations": ("conversation_jobcentre",),
+    "offers": ("offer_guidance_month",),
+    "education": ("offer_education_month", "job_education_month"),
+    "administration": ("information_form", "medical_certificate", "rehabilitation_meeting", "reassessment",
+                       "review", money.CASE_MONTH),
+}
+#: the kind of each rationable activity (sim.capacity.KINDS: delivered activity name -> kind)
+RATIONED_KIND = {"conversation_jobcentre": "conversations", "offer_guidance_month": "offers",
+                 "offer_education_month": "education", "job_education_month": "education"}
+
+
+def group_of_cell() -> np.ndarray:
+    """(S, C) index into GAP_GROUPS of each state and cell."""
+    out = np.zeros((len(STATES), N_CELLS), np.int64)
+    for s, state in enumerate(STATES):
+        for c in range(N_CELLS):
+            youth, distance, _, _ = cell_parts(c)
+            out[s, c] = GAP_GROUPS.index(gap_group(state, youth, distance))
+    return out
+
+
+def effort_by_group_and_kind(results, data) -> np.ndarray:
+    """Effort cost (DKK) by month, group (GAP_GROUPS) and kind (EFFORT_KINDS): (M, G, K)."""
+    items = money.effort_by_item(results, data)
+    kind_of = {item: k for k, kind in enumerate(EFFORT_KINDS) for item in EFFORT_KINDS[kind]}
+    unknown = sorted(set(items) - set(kind_of))
+    if unknown:
+        raise KeyError(f"cost items without a kind in EFFORT_KINDS: {unknown}")
+    groups = group_of_cell()
+    out = np.zeros((results.occupancy.shape[0], len(GAP_GROUPS), len(EFFORT_KINDS)))
+    for item, cost in items.items():                                  # (M, S, C)
+        for g in range(len(GAP_GROUPS)):
+            out[:, g, kind_of[item]] += cost[:, groups == g].sum(axis=1)
+    return out
+
+
+def rationed_by_group_and_kind(comp: Comparison) -> np.ndarray:
+    """Cost (DKK, at delivered unit costs) of the activity rationed away, by month, group and kind:
+    (M, G, K); zeros for a rule-driven reform."""
+    res = comp.reform
+    out = np.zeros((res.activity.shape[0], len(GAP_GROUPS), len(EFFORT_KINDS)))
+    if comp.budgeted is None:
+        return out
+    cost, _, _ = money.unit_costs(res.scenario.data)
+    groups = group_of_cell()
+    kinds = list(EFFORT_KINDS)
+    for _, _, d_name, r_name in capacity.KINDS:
+        a_d, a_r = ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
+        k = kinds.index(RATIONED_KIND[d_name])
+        for g in range(len(GAP_GROUPS)):
+            out[:, g, k] += res.activity[:, a_r][:, groups == g].sum(axis=1) * cost[a_d]
+    return out
+
+
+def effort_cut_by_group_and_kind(comp: Comparison) -> dict:
+    """The effort cut split by group and kind, bn DKK by year: what the rule changes free
+    (bottom-up: baseline against the rule-driven reform) and what rationing cuts, and their sum
+    by group (``budget.effort_cut_by_group_bn``)."""
+    data = comp.baseline.scenario.data
+    years = comp.baseline.year_of_month
+    freed = (effort_by_group_and_kind(comp.baseline, data)
+             - effort_by_group_and_kind(comp.rule_driven, data))            # (M, G, K)
+    rationed = rationed_by_group_and_kind(comp)
+
+    def by_year(monthly: np.ndarray) -> dict:
+        return {str(y): float(monthly[years == y].sum() / DKK_PER_BN) for y in np.unique(years)}
+
+    return {
+        "budget.bottom_up_by_group_bn": {g: by_year(freed[:, i].sum(axis=1)) for i, g in enumerate(GAP_GROUPS)},
+        "budget.bottom_up_by_kind_bn": {k: by_year(freed[:, :, i].sum(axis=1)) for i, k in enumerate(EFFORT_KINDS)},
+        "budget.rationed_bn": by_year(rationed.sum(axis=(1, 2))),
+        "budget.rationed_by_kind_bn": {k: by_year(rationed[:, :, i].sum(axis=1))
+                                       for i, k in enumerate(EFFORT_KINDS)},
+        "budget.effort_cut_by_group_bn": {g: by_year((freed + rationed)[:, i].sum(axis=1))
+                                          for i, g in enumerate(GAP_GROUPS)},
+    }
+
+
 def rationed_by_group(comp: Comparison) -> dict:
     """Cost of the activity rationed away, by year and group (bn DKK): where the gap between the
     top-down saving and the rule changes is found."""
-    res = comp.reform
-    cost, _, _ = money.unit_costs(res.scenario.data)
-    out = {g: np.zeros(res.activity.shape[0]) for g in GAP_GROUPS}
-    for _, _, d_name, r_name in capacity.KINDS:
-        a_d, a_r = ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
-        for s, state in enumerate(STATES):
-            for c in range(N_CELLS):
-                youth, distance, _, _ = cell_parts(c)
-                out[gap_group(state, youth, distance)] += res.activity[:, a_r, s, c] * cost[a_d]
-    years = res.year_of_month
-    return {"budget.rationed_by_group_bn": {g: {str(y): float(v[years == y].sum() / DKK_PER_BN)
-                                                for y in np.unique(years)} for g, v in out.items()}}
+    rationed = rationed_by_group_and_kind(comp).sum(axis=2)                 # (M, G)
+    years = comp.reform.year_of_month
+    return {"budget.rationed_by_group_bn": {g: {str(y): float(rationed[years == y, i].sum() / DKK_PER_BN)
+                                                for y in np.unique(years)} for i, g in enumerate(GAP_GROUPS)}}
 
 
 def result_measures(comp: Comparison) -> dict:

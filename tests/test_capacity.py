@@ -148,3 +148,35 @@ def test_result_measures(expert):
     occ_delta = (comp.reform.occupancy - comp.baseline.occupancy).sum(axis=(1, 2, 3))
     years = comp.baseline.year_of_month
     assert s["results.persons_on_benefit_delta"]["2030"] == pytest.approx(occ_delta[years == 2030].mean())
+
+
+@pytest.mark.parametrize("which", ["expert", "tight"])
+def test_effort_cut_by_group_and_kind_adds_up(which, request):
+    """The splits by group and by kind add up to the bottom-up total and the rationed total, and
+    the cut by group is their sum; a cut with no rule change frees nothing bottom-up."""
+    comp, s = request.getfixturevalue(which)
+    for y in ("2026", "2028", "2030"):
+        bottom_up = s["budget.bottom_up_process_savings_bn"][y]
+        for key in ("budget.bottom_up_by_group_bn", "budget.bottom_up_by_kind_bn"):
+            assert sum(v[y] for v in s[key].values()) == pytest.approx(bottom_up, rel=1e-9, abs=1e-9)
+        rationed = s["budget.rationed_bn"][y]
+        assert sum(v[y] for v in s["budget.rationed_by_kind_bn"].values()) == pytest.approx(rationed, abs=1e-9)
+        assert sum(v[y] for v in s["budget.rationed_by_group_bn"].values()) == pytest.approx(rationed, abs=1e-9)
+        cut = s["budget.effort_cut_by_group_bn"]
+        for g in cut:
+            assert cut[g][y] == pytest.approx(s["budget.bottom_up_by_group_bn"][g][y]
+                                              + s["budget.rationed_by_group_bn"][g][y], abs=1e-9)
+    assert s["budget.rationed_bn"]["2025"] == 0.0
+    if which == "tight":
+        assert all(abs(v["2028"]) < 1e-9 for v in s["budget.bottom_up_by_group_bn"].values())
+        assert s["budget.rationed_bn"]["2028"] > 0.5
+    else:
+        assert set(s["budget.effort_cut_by_group_bn"]) == {"youth", "vulnerable_adults", "insured_unemployed",
+                                                          "sick", "other"}
+
+
+def test_rule_driven_reform_rations_nothing(data):
+    comp = compare("baseline", "six_cities", seed=2, scale=SCALE, data=data, breakdown=False)
+    s = summary(comp)
+    assert all(v == 0.0 for v in s["budget.rationed_bn"].values())
+    assert s["budget.effort_cut_by_group_bn"] == s["budget.bottom_up_by_group_bn"]

@@ -66,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--lang", choices=("da", "en"), default="en", help="language of charts")
     p.add_argument("--no-breakdown", action="store_true",
-                   help="skip the provision-by-provision runs (faster; no per-provision split)")
+                   help="skip the runs of subsets of the provisions (faster; no per-provision split)")
+    p.add_argument("--breakdown-orders", type=_orders, default=3, metavar="N",
+                   help="orders of the provisions the per-provision split averages over where it cannot "
+                        "take all of them (default 3; more: a smaller sampling error, more runs)")
     p = sub.add_parser("calibrate", help="the baseline against every target in data/")
     p.add_argument("--out", default="results/calibration", help="output directory")
     p.add_argument("--seed", type=_seed, default=1)
@@ -95,6 +98,16 @@ def _workers(text: str) -> int:
         raise argparse.ArgumentTypeError(f"--workers '{text}' is not an integer") from None
     if x < 0:
         raise argparse.ArgumentTypeError(f"--workers {x} must be 0 or more")
+    return x
+
+
+def _orders(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--breakdown-orders '{text}' is not a whole number") from None
+    if not 1 <= x <= 1000:
+        raise argparse.ArgumentTypeError(f"--breakdown-orders {x} must be within [1, 1000]")
     return x
 
 
@@ -152,7 +165,8 @@ def cmd_compare(args) -> int:
             bar.set_postfix_str(msg)
             bar.update(1)
         comp = compare(baseline, reform, seed=args.seed, engine=args.engine, scale=args.scale,
-                       population_file=args.population, breakdown=not args.no_breakdown, progress=tell)
+                       population_file=args.population, breakdown=not args.no_breakdown, progress=tell,
+                       n_orders=args.breakdown_orders)
         bar.close()
         summary = write_compare(comp, out, time.perf_counter() - t0, args.lang, workers=workers)
     finally:

@@ -11,7 +11,11 @@ steps telescope, so the parts add up to the whole.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import hashlib
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
 
 import pandas as pd
 
@@ -23,13 +27,79 @@ from .states import DERIVED_LINE, EFFORT_LINES
 
 DERIVED = DERIVED_LINE
 
+#: orders of the provisions a breakdown samples, where all orders cost more runs than this many
+#: orders would (assumption: three, about three times the runs of adding provisions in one order)
+BREAKDOWN_ORDERS = 3
+
+
+@dataclass
+class Breakdown:
+    """Each provision's part of the bottom-up saving: its marginal saving averaged over orders of
+    the provisions (the Shapley value), so that no part depends on the order of the file.
+
+    ``orders`` are every order of the provisions (``exact``) where their distinct subsets cost no
+    more runs than ``BREAKDOWN_ORDERS`` orders would, else that many orders drawn from a generator
+    seeded by the sorted provision names. ``saving_of`` holds the yearly effort saving (bn DKK,
+    rule-driven, against the baseline) of every subset the orders pass through; the empty set
+    saves nothing and the full set is the reform's bottom-up saving, so along every order, and so
+    on average, the parts add up exactly to the total.
+    """
+
+    provisions: list[str]                       # in file order
+    orders: list[tuple[str, ...]]
+    exact: bool
+    saving_of: dict                              # frozenset of provisions -> pd.Series by year (bn)
+
+    def marginals(self, provision: str) -> list[pd.Series]:
+        """The provision's marginal saving in each order (bn DKK by year)."""
+        out = []
+        for order in self.orders:
+            k = order.index(provision)
+            out.append(self.saving_of[frozenset(order[:k + 1])] - self.saving_of[frozenset(order[:k])])
+        return out
+
+    def part(self, provision: str) -> pd.Series:
+        """The provision's part: its mean marginal saving over the orders (bn DKK by year)."""
+        m = self.marginals(provision)
+        return sum(m[1:], m[0]) / len(m)
+
+    def standard_error(self, provision: str) -> pd.Series:
+        """Sampling error of :meth:`part` (0 where every order is taken; NaN with one order)."""
+        m = self.marginals(provision)
+        if self.exact:
+            return 0.0 * m[0]
+        if len(m) < 2:
+            return m[0] * float("nan")
+        frame = pd.concat(m, axis=1)
+        return frame.std(axis=1, ddof=1) / np.sqrt(len(m))
+
+
+def breakdown_orders(provisions: list[str], n_orders: int = BREAKDOWN_ORDERS) -> tuple[list[tuple], bool]:
+    """The orders a :class:`Breakdown` averages over, and whether they are all of them. They depend
+    on the set of provisions, not on their order in the file."""
+    names = sorted(provisions)
+    n = len(names)
+    if n == 0:
+        return [], True
+    if 2 ** n - 2 <= n_orders * max(n - 1, 1):
+        return list(itertools.permutations(names)), True
+    seed = int.from_bytes(hashlib.sha256("\0".join(names).encode()).digest()[:8], "little")
+    rng = np.random.default_rng(seed)
+    return [tuple(names[i] for i in rng.permutation(n)) for _ in range(n_orders)], False
+
+
+def effort_saving(base: Results, res: Results) -> pd.Series:
+    """Yearly effort saving of ``res`` against ``base`` on the three effort lines (bn DKK)."""
+    return (effort_by_line(base).sum(axis=1) - effort_by_line(res).sum(axis=1)) / money.DKK_PER_BN
+
+
 @dataclass
 class Comparison:
     """A baseline and a reform on the same population and draws."""
 
     baseline: Results
     reform: Results
-    steps: list[tuple[str, Results]] = field(default_factory=list)   # cumulative, by provision
+    breakdown: Breakdown | None = None      # each provision's part of the bottom-up saving
     budget: pd.DataFrame | None = None
     rule_driven: Results | None = None      # the reform with the law setting activity
     budgeted: object | None = None          # sim.capacity.Budgeted in the budget-constrained mode
@@ -46,14 +116,17 @@ def extra_changes(baseline: Scenario, reform: Scenario) -> list[Change]:
 
 
 def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float = 1.0,
-            population_file=None, data=None, breakdown: bool = True, progress=None) -> Comparison:
+            population_file=None, data=None, breakdown: bool = True, progress=None,
+            n_orders: int = BREAKDOWN_ORDERS) -> Comparison:
     """Simulate ``baseline`` and ``reform`` with common random numbers.
 
     Parameters
     ----------
     baseline, reform : Scenario or name/path
-    breakdown : also simulate the provisions added one at a time (for the per-provision split)
+    breakdown : also simulate subsets of the provisions, for each provision's part of the
+        bottom-up saving (:class:`Breakdown`)
     progress : optional callable(str) told about each run
+    n_orders : orders of the provisions the breakdown averages over where it cannot take them all
     """
     if not isinstance(baseline, Scenario):
         baseline = load_scenario(baseline, data)
@@ -81,20 +154,22 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
             return simulate(reform, seed, engine, scale, population=population, ration=ration)
         budgeted = capacity.solve(reform, base_effort, run, first=ref)
         ref = budgeted.results
-    steps = []
+    parts = None
     if breakdown:
         extra = extra_changes(baseline, reform)
         provisions = list(dict.fromkeys(ch.provision for ch in extra))
-        for k, prov in enumerate(provisions[:-1]):
-            keep = set(provisions[:k + 1])
-            chosen = [ch for ch in extra if ch.provision in keep]
-            partial = dataclasses.replace(reform, name=f"{reform.name}+{prov}",
+        orders, exact = breakdown_orders(provisions, n_orders)
+        saving_of = {frozenset(): 0.0 * effort_saving(base, base), frozenset(provisions): effort_saving(base, rule_driven)}
+        needed = list(dict.fromkeys(frozenset(order[:k]) for order in orders for k in range(1, len(order))))
+        needed = [s for s in needed if s not in saving_of]
+        for k, subset in enumerate(needed):
+            chosen = [ch for ch in extra if ch.provision in subset]
+            partial = dataclasses.replace(reform, name=f"{reform.name}+{len(subset)}of{len(provisions)}",
                                           changes=list(baseline.changes) + chosen)
-            say(f"provision {k + 1}/{len(provisions)}: {prov}")
-            steps.append((prov, simulate(partial, seed, engine, scale, population=population)))
-        if provisions:
-            steps.append((provisions[-1], rule_driven))
-    comp = Comparison(base, ref, steps, rule_driven=rule_driven, budgeted=budgeted)
+            say(f"provisions, run {k + 1}/{len(needed)}")
+            saving_of[subset] = effort_saving(base, simulate(partial, seed, engine, scale, population=population))
+        parts = Breakdown(provisions, orders, exact, saving_of)
+    comp = Comparison(base, ref, parts, rule_driven=rule_driven, budgeted=budgeted)
     comp.budget = comparison_budget(comp)
     return comp
 

@@ -251,7 +251,7 @@ def write_compare(comp, out: Path, wall_s: float, lang: str = "en", workers=None
     flows.to_parquet(out / "flows.parquet", index=False)
     calibration.to_csv(out / "calibration.csv", index=False)
     write_json(out / "manifest.json", manifest([comp.baseline, comp.reform], wall_s,
-                                               {"provisions": [p for p, _ in comp.steps]}))
+                                               {"provisions": summary["reform.provisions"]}))
     _collect(jobs, drawing, workers)
     return summary
 

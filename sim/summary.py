@@ -16,7 +16,7 @@ import pandas as pd
 from . import budget as money
 from . import capacity
 from .budget import DKK_PER_BN
-from .comparison import DERIVED, Comparison, effort_by_line, redeployed_by_line, reform_effort
+from .comparison import DERIVED, Comparison, effort_by_line, effort_saving, redeployed_by_line, reform_effort
 from .parameters import EARNINGS, EXPERT_DERIVED, FULLTIME, GOAL, JOB_RETENTION, TAX_MUNICIPAL, TAX_RATE
 from .simulation import Results
 from .states import ACTIVITIES, DEST, EFFORT_LINES, EXIT_JOB, N_CELLS, STATE, STATES, cell_parts
@@ -85,14 +85,13 @@ def comparison_summary(comp: Comparison) -> dict:
     savings = {y: sum(by_line[ln][y] for ln in by_line) for y in by_line[DERIVED]}
 
     # bottom-up: what the rule changes free in the rule-driven runs, and its split by provision
-    effort_saving = lambda res: (eb.sum(axis=1) - effort_by_line(res).sum(axis=1)) / DKK_PER_BN  # noqa: E731
-    bottom_up = yr(effort_saving(comp.rule_driven))
+    bottom_up = yr(effort_saving(comp.baseline, comp.rule_driven))
     out.update(effort_cut_by_group_and_kind(comp))
-    parts, previous = {}, pd.Series(0.0, index=eb.index)
-    for prov, res in comp.steps:
-        now = effort_saving(res)
-        parts[prov] = yr(now - previous)
-        previous = now
+    parts, errors = {}, {}
+    if comp.breakdown is not None:
+        for prov in comp.breakdown.provisions:
+            parts[prov] = yr(comp.breakdown.part(prov))
+            errors[prov] = yr(comp.breakdown.standard_error(prov))
 
     params = comp.reform.scenario.params_at(comp.reform.scenario.n_months - 1)
     fulltime = params[FULLTIME]
@@ -134,12 +133,16 @@ def comparison_summary(comp: Comparison) -> dict:
         "budget.savings_by_line_bn": by_line,
         "budget.bottom_up_process_savings_bn": bottom_up,
         "budget.bottom_up_by_provision_bn": parts,
+        "budget.bottom_up_by_provision_se_bn": errors,
+        "budget.bottom_up_breakdown": ("" if comp.breakdown is None else
+                                       f"{'exact' if comp.breakdown.exact else 'sampled'} Shapley values over "
+                                       f"{len(comp.breakdown.orders)} orders of the provisions"),
         "employment.fulltime_persons_delta": emp_delta,
         "public_finances.tax_revenue_delta_bn": tax,
         "public_finances.net_effect_bn": {y: savings[y] + tax[y] for y in savings},
         "reform.scenario": comp.reform.scenario.name,
         "reform.scheme": comp.reform.scenario.scheme,
-        "reform.provisions": [p for p, _ in comp.steps],
+        "reform.provisions": [] if comp.breakdown is None else list(comp.breakdown.provisions),
     })
     return out
 

@@ -9,6 +9,8 @@ figures (the NumPy engine takes about a minute at full scale).
 - ``full_compare_wall_s``: baseline + expert_group at full scale, population included, after
   compilation, in this process (no per-provision breakdown); the fastest of three, all three in
   ``full_compare_runs_s``.
+- ``full_compare_with_breakdown_s``: the same once with the per-provision breakdown (Shapley
+  values over orders of the provisions), and ``breakdown_subset_runs``, the subsets it simulated.
 - ``cold_start_s`` / ``warm_start_s``: a fresh ``reformsim compare baseline expert_group
   --no-breakdown`` process with an empty / a filled compile cache (writing outputs included);
   the warm start is the fastest of three, all three in ``warm_start_runs_s``.
@@ -103,7 +105,11 @@ def profile_compare() -> dict:
     _, prof["aggregation"] = timed(money.budget_table, comp.reform, data)
     with tempfile.TemporaryDirectory() as tmp:
         _, prof["output_writing"] = timed(write_compare, comp, prepare_out(tmp), 0.0)
-    return {"full_compare_wall_s": min(walls), "full_compare_runs_s": walls, "profile_s": prof}
+    # the same with the per-provision breakdown (make run's comparison, outputs not written)
+    broken, with_breakdown = timed(compare, base, reform, seed=1, scale=1.0, breakdown=True)
+    return {"full_compare_wall_s": min(walls), "full_compare_runs_s": walls,
+            "full_compare_with_breakdown_s": with_breakdown,
+            "breakdown_subset_runs": len(broken.breakdown.saving_of) - 2, "profile_s": prof}
 
 
 def start_times() -> dict:

@@ -172,12 +172,13 @@ def effort_by_item(results, data: Data) -> dict[str, np.ndarray]:
 
 def furthest_mask() -> np.ndarray:
     """(S, C) True where a person counts as furthest from the labour market (``FURTHEST_STATES``,
-    or the far distance class in any other state)."""
+    or the far distance class in any other state with a jobcentre case: not those at work in a
+    flex job or a subsidised job)."""
     far = DISTANCE_CLASSES.index("far")
     mask = np.zeros((N_STATES, N_CELLS), bool)
     for s, name in enumerate(STATES):
         for c in range(N_CELLS):
-            mask[s, c] = name in FURTHEST_STATES or cell_parts(c)[1] == far
+            mask[s, c] = name in FURTHEST_STATES or (name in CASE_STATES and cell_parts(c)[1] == far)
     return mask
 
 
@@ -214,16 +215,30 @@ def effort_measures(results, data: Data, year: int) -> dict[str, float]:
     }
 
 
+def switch_mask() -> np.ndarray:
+    """(S, S) True for a move from one state to another that changes the benefit: both states are
+    jobcentre cases (not a flex job or a subsidised job, which are work) paying a benefit, and
+    the benefits differ (``BENEFIT_OF_STATE``: sick benefit to its extension, or one kind of
+    social assistance to the other, is no change of benefit)."""
+    mask = np.zeros((N_STATES, N_STATES), bool)
+    for a, origin in enumerate(STATES):
+        for b, dest in enumerate(STATES):
+            benefits = BENEFIT_OF_STATE[origin], BENEFIT_OF_STATE[dest]
+            mask[a, b] = (origin in CASE_STATES and dest in CASE_STATES and all(benefits)
+                          and benefits[0] != benefits[1])
+    return mask
+
+
 def benefit_switches(results, year: int) -> float:
-    """Moves from one benefit state to another in ``year`` that restart the contact process (KL's
-    "ydelsesskift", 000): persons a year. A move counts where the destination restarts the contact
-    process for every cell in the year's first regime (the general rule today)."""
+    """Changes of benefit in ``year`` that restart the contact process (KL's "ydelsesskift", 000):
+    persons a year. A move counts where it changes the benefit (:func:`switch_mask`) and the
+    destination restarts the contact process for every cell in the year's first regime (the
+    general rule today)."""
     months = np.flatnonzero(results.year_of_month == year)
     regime = results.regime_of_month[months[0]]
     restarts = results.tables.rules[regime, :, :, R_RESTART_CONTACT].min(axis=1) == 1      # (S,)
     moves = results.flow[months][:, :N_STATES, :N_STATES].sum(axis=0)                       # (S, S)
-    np.fill_diagonal(moves, 0.0)
-    return float(moves[:, restarts].sum())
+    return float(moves[switch_mask() & restarts[None, :]].sum())
 
 
 def _case_month_line(data: Data) -> str:

@@ -186,6 +186,8 @@ def cmd_compare(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
+    import dataclasses
+
     import pandas as pd
 
     from . import budget as money
@@ -220,10 +222,11 @@ def cmd_calibrate(args) -> int:
             costs = solve_unit_costs(data, volumes, fixed)
         except ValueError as exc:
             raise InputError(f"{data.directory / 'effort_lines.csv'}: {exc}") from None
-        write_calibrated(data, inflows, stocks, costs)
-        data = load_data()
+        # the external share is solved on the new unit costs, as they will be written
+        with_costs = dataclasses.replace(data, calibrated={**data.calibrated, **{
+            f"unit_cost.{item}": round(v, 2) for item, v in costs.items()}})
         try:
-            share = solve_external_share(res, data)     # the costs of the new unit costs
+            share = solve_external_share(res, with_costs)
         except ValueError as exc:
             raise InputError(f"{data.directory / 'targets.csv'}: effort.external_providers_bn: {exc}") from None
         write_calibrated(data, inflows, stocks, costs, share)

@@ -15,6 +15,7 @@ so every way a value enters is held to the same rules.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -141,6 +142,11 @@ class Data:
         row = self.targets.loc[self.targets["name"] == name]
         return float(row["value"].iloc[0])
 
+    @functools.cached_property
+    def rule_names(self) -> frozenset:
+        """The rules of ``data/parameters.csv`` (``contact_months``, ...), whatever their state."""
+        return frozenset(parts[2] for parts in map(rule_parts, self.params) if parts is not None)
+
     def spec(self, name: str) -> ValueSpec:
         """What parameter ``name`` may take; KeyError if it is not a parameter.
 
@@ -154,7 +160,7 @@ class Data:
             state, selector, rule = parts
             if ((state not in DESTINATIONS and state != "general")
                     or (selector is not None and selector not in SELECTORS)
-                    or not any(rule_parts(k) and rule_parts(k)[2] == rule for k in self.params)):
+                    or rule not in self.rule_names):
                 raise KeyError(name)
         for sp in self.specs:
             if fnmatch.fnmatchcase(name, sp.pattern):
@@ -333,11 +339,6 @@ def _load_ranges(path: Path, params: dict, units: dict) -> tuple[ValueSpec, ...]
     return tuple(specs)
 
 
-def is_probability_unit(unit: str) -> bool:
-    unit = unit.lower()
-    return unit.startswith("probability") or unit.startswith("share") or unit == "flag"
-
-
 def load_data(directory: Path | str = DATA_DIR) -> Data:
     """Read and validate every table in ``directory`` (default: the shipped ``data/``)."""
     d = Path(directory)
@@ -351,9 +352,6 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
                              f"'{row['value']}' is not a number or a list of integers") from None
         if row["name"] in params:
             raise InputError(f"{d / 'parameters.csv'}: parameter '{row['name']}' is defined twice")
-        if is_probability_unit(row["unit"]) and not isinstance(value, tuple) and not 0 <= value <= 1:
-            raise InputError(f"{d / 'parameters.csv'}: {row['name']} = {value} must be within [0, 1] "
-                             f"(unit '{row['unit']}')")
         params[row["name"]] = value
         units[row["name"]] = row["unit"]
         sources[row["name"]] = row["source"]

@@ -399,11 +399,6 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
                     effort_mode=effort_mode, priority=priority, savings=savings)
 
 
-def parameter_unit(name: str, data: Data) -> str:
-    """Unit of a parameter (KeyError if ``name`` is not one): see ``Data.spec``."""
-    return data.unit(name)
-
-
 def _horizon(path: Path, h: Horizon) -> tuple[int, int]:
     start, end = month_number(h.start), month_number(h.end)
     if end < start:

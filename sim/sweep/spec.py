@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError, did_you_mean
 from ..parameters import checked_support, checked_value, load_data
-from ..scenario import PRIORITIES, load_scenario, parameter_unit
+from ..scenario import PRIORITIES, load_scenario
 from .design import PRIORITY, Sweep, build_runs, files_sha256, parameter_roles
 
 
@@ -79,13 +79,14 @@ def check_value(path, key: str, name: str, raw, data):
 # --- the sweep file: keys, scenarios, seeds, grid and draws ---------------------------------------
 
 
-def _unit(where: str, name: str, data) -> str | None:
+def _check_name(where: str, name: str, data) -> None:
+    """Refuse a varied parameter that is not one (the nearest valid name suggested)."""
     if name == PRIORITY:
-        return None
+        return
     if not isinstance(name, str) or not name:
         raise InputError(f"{where}: a parameter name must be a non-empty string")
     try:
-        return parameter_unit(name, data)
+        data.spec(name)
     except KeyError:
         choices = list(data.params) + [PRIORITY]
         raise InputError(f"{where} '{name}' is not a parameter{did_you_mean(name, choices)}; "
@@ -299,7 +300,7 @@ def _grid(path: Path, raw: dict, data) -> dict[str, list]:
     out = {}
     for name, values in grid.items():
         where = f"{path}: grid.'{name}'"
-        _unit(f"{path}: grid key", name, data)
+        _check_name(f"{path}: grid key", name, data)
         if not isinstance(values, list) or not values:
             raise InputError(f"{where} = {values!r} must be a non-empty list of values")
         checked = [check_value(path, f"grid.'{name}'[{i}]", name, v, data) for i, v in enumerate(values)]
@@ -332,7 +333,7 @@ def _draws(path: Path, raw: dict, data) -> dict[str, list]:
         name = entry.get("parameter")
         if name is None:
             raise InputError(f"{where}: required key 'parameter' is missing")
-        _unit(f"{where}.parameter =", name, data)
+        _check_name(f"{where}.parameter =", name, data)
         if name in out or name in grid_names:
             raise InputError(f"{where}.parameter = '{name}' is varied twice (in [grid] or another [[draw]])")
         out[name] = _draw_values(path, i, entry, n, draw_seed, data)

@@ -134,10 +134,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         sched = conv_sched[r][s, c, np.minimum(contact_month, conv_sched.shape[3] - 1)]
         follow = (every > 0) & ((contact_month - early + 1) % np.maximum(every, 1) == 0)
         follow &= contact_month >= early
-        partial = follow & (Q[:, L.Q_FOLLOWUP_SHARE] < 1.0)
-        if partial.any():
-            u = uniform(seed, pid[partial], month_id, L.P_FOLLOWUP)
-            follow[partial] = u < Q[partial, L.Q_FOLLOWUP_SHARE]
+        follow = keep_share(follow, Q[:, L.Q_FOLLOWUP_SHARE], seed, pid, month_id, L.P_FOLLOWUP)
         conv = np.where(contact_month < early, sched,
                         np.where(follow, np.where(contact_month < R[:, L.R_AKASSE_MONTHS], 2, 1), 0))
         held = keep_share(conv == 1, ration[m, L.K_CONV][c], seed, pid, month_id, L.P_RATION_CONV)
@@ -152,10 +149,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         rep = R[:, L.R_OFFER_EVERY]
         due = (offer_months_left == 0) & (first >= 0) & (contact_month >= first) & (
             (contact_month == first) | ((rep > 0) & ((contact_month - first) % np.maximum(rep, 1) == 0)))
-        partial = due & (contact_month != first) & (Q[:, L.Q_OFFER_SHARE] < 1.0)
-        if partial.any():
-            u = uniform(seed, pid[partial], month_id, L.P_OFFER)
-            due[partial] = u < Q[partial, L.Q_OFFER_SHARE]
+        # the first offer is mandatory, a repeat is given a share of the time
+        repeat_share = np.where(contact_month == first, 1.0, Q[:, L.Q_OFFER_SHARE])
+        due = keep_share(due, repeat_share, seed, pid, month_id, L.P_OFFER)
         is_edu = R[:, L.R_OFFER_IS_EDU] == 1
         delivered = np.where(is_edu, ration[m, L.K_OFFER_EDUCATION][c], ration[m, L.K_OFFER_GUIDANCE][c])
         given = keep_share(due, delivered, seed, pid, month_id, L.P_RATION_OFFER)
@@ -183,10 +179,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         # documents_and_reviews
         count(L.A_INFO_FORM, m, (R[:, L.R_INFO_FORM] == 1) & (months_in_spell == 0), s, c, w)
         cert = contact_month == R[:, L.R_CERT_MONTH]
-        partial = cert & (Q[:, L.Q_CERT_SHARE] < 1.0)
-        if partial.any():
-            u = uniform(seed, pid[partial], month_id, L.P_CERT)
-            cert[partial] = u < Q[partial, L.Q_CERT_SHARE]
+        cert = keep_share(cert, Q[:, L.Q_CERT_SHARE], seed, pid, month_id, L.P_CERT)
         count(L.A_CERTIFICATE, m, cert, s, c, w)
         review_first, review_every = R[:, L.R_REVIEW_FIRST], R[:, L.R_REVIEW_EVERY]
         review = (review_first >= 0) & (contact_month >= review_first) & (

@@ -245,13 +245,20 @@ def duration_inner(p_exit):
 # costs reference counts numba does not prune, which made the kernel four times slower.
 
 @njit(inline="always")
+def held(share, key, month_id, purpose):
+    """Whether a discretionary activity that is due is held, when ``share`` of such are (no draw
+    where all are)."""
+    return share >= 1.0 or draw(key, month_id, purpose) < share
+
+
+@njit(inline="always")
 def conversation_due(due, followup_share, key, month_id):
     """The conversation due this month before the budget: CONV_NONE, CONV_JOBCENTRE or
     CONV_AKASSE (the early contact process holds all, follow-ups a share)."""
     if due & B_CONV:
         return CONV_AKASSE if due & B_AKASSE else CONV_JOBCENTRE
     if due & B_FOLLOWUP:
-        if followup_share >= 1.0 or draw(key, month_id, P_FOLLOWUP) < followup_share:
+        if held(followup_share, key, month_id, P_FOLLOWUP):
             return CONV_AKASSE if due & B_AKASSE else CONV_JOBCENTRE
     return CONV_NONE
 
@@ -263,7 +270,7 @@ def offer_due(due, offer_share, offer_len, key, month_id):
     if due & B_OFFER_FIRST:
         return offer_len
     if due & B_OFFER_REPEAT:
-        if offer_share >= 1.0 or draw(key, month_id, P_OFFER) < offer_share:
+        if held(offer_share, key, month_id, P_OFFER):
             return offer_len
     return 0
 
@@ -414,7 +421,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
             if months_in_spell == 0 and info_form == 1:
                 activity_flat[np.uint64(am + A_INFO_FORM * activity_stride)] += w
             if due & B_CERT:
-                if cert_share >= 1.0 or draw(key, month_id, P_CERT) < cert_share:
+                if held(cert_share, key, month_id, P_CERT):
                     activity_flat[np.uint64(am + A_CERTIFICATE * activity_stride)] += w
             if due & B_REVIEW:
                 activity_flat[np.uint64(am + A_REVIEW * activity_stride)] += w

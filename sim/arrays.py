@@ -38,4 +38,4 @@ class RuleArrays(NamedTuple):
     closure_cdf: np.ndarray      # float64 (R, S, C, K): where an abolished state's persons go
     probs: np.ndarray            # float64 (R, S, C, N_PROBS): shares and take-ups (sim.layout Q_*)
     rehab_on_entry: np.ndarray   # int8 (R, K): 1 where entering a destination holds a meeting
-    ration: np.ndarray           # float64 (M, N_KINDS, C): share of due activity delivered
+    ration: np.ndarray           # float64 (M, N_KINDS, S, C): share of due activity delivered

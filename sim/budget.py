@@ -5,7 +5,11 @@ employer pays the employer period of the sick from a job; otherwise the municipa
 the state refunds the share of the refund staircase (refusionstrappe) for the week band, except
 dagpenge, which the state pays and the municipality co-finances by the same week bands
 (``data/refund.csv``). Effort costs are activities x unit costs on the expert group's lines,
-plus an administration cost per month in a jobcentre case (``data/unit_costs.csv``).
+plus an administration cost per month in a jobcentre case (``data/unit_costs.csv``). A share of
+each line (``money.effort_fixed_share``: management, IT, company service, provider contracts)
+does not move with activity in the short run: a line costs that share of its documented total
+(``data/effort_lines.csv``) plus the rest of the share times its activity's cost, so that rule
+changes and rationing act on the variable part only.
 
 Figures are computed as arrays by (line, payer) label and month; the tidy tables are built once
 from them at the end. Sums over states and months use pandas' grouped sum (compensated, in row
@@ -18,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .layout import R_RESTART_CONTACT
-from .parameters import Data
+from .parameters import FIXED_SHARE, Data
 from .states import (ACTIVITIES, BANDS, BENEFIT_OF_STATE, DISTANCE_CLASSES, EFFORT_LINES,
                      FURTHEST_STATES, N_CELLS, N_STATES, PAYERS, STATE, STATES, cell_parts)
 
@@ -154,19 +158,37 @@ CASEWORKER_ITEMS = ("conversation_jobcentre", "review", "reassessment", CASE_MON
 OFFER_ITEMS = ("offer_guidance_month", "offer_education_month")
 
 
-def effort_by_item(results, data: Data) -> dict[str, np.ndarray]:
+def fixed_share_by_month(results) -> np.ndarray:
+    """``money.effort_fixed_share`` in force in each month: (M,)."""
+    regimes, _ = results.scenario.regimes()
+    values = np.array([float(p[FIXED_SHARE]) for p in regimes])
+    return values[np.asarray(results.regime_of_month)]
+
+
+def fixed_cost_by_line(results, data: Data) -> np.ndarray:
+    """The part of each effort line that does not move with activity, DKK by month: (M, L), the
+    fixed share of the line's documented total (``data/effort_lines.csv``), a twelfth a month."""
+    total = dict(zip(data.effort_lines["line"], data.effort_lines["baseline_bn"] * DKK_PER_BN / 12.0))
+    share = fixed_share_by_month(results)
+    return share[:, None] * np.array([total[ln] for ln in EFFORT_LINES])[None, :]
+
+
+def effort_by_item(results, data: Data, variable: bool = False) -> dict[str, np.ndarray]:
     """Effort cost (DKK) of each cost item by month, state and cell: item -> (M, S, C). Items are
     the activities of ``data/unit_costs.csv`` on an effort line and the case-month of
-    administration; summed over items, states and cells they give :func:`effort`'s lines."""
+    administration, at their full unit cost; with ``variable``, only the part that moves with
+    activity (``1 - money.effort_fixed_share``), which summed over items, states and cells and
+    added to :func:`fixed_cost_by_line` gives :func:`effort`'s lines."""
     cost, line, case_cost = unit_costs(data)
+    scale = (1.0 - fixed_share_by_month(results))[:, None, None] if variable else 1.0
     out = {}
     for a, name in enumerate(ACTIVITIES):
         if line[a] >= 0:
-            out[name] = results.activity[:, a] * cost[a]
+            out[name] = results.activity[:, a] * cost[a] * scale
     case = np.zeros(results.occupancy.shape[:3])
     idx = [STATE[s] for s in CASE_STATES]
     case[:, idx] = results.occupancy[:, idx, :, 1:].sum(axis=3)      # the employer period is not a case
-    out[CASE_MONTH] = case * case_cost
+    out[CASE_MONTH] = case * case_cost * scale
     return out
 
 
@@ -250,7 +272,8 @@ def _case_month_line(data: Data) -> str:
 
 
 def _effort_lines(results, data: Data):
-    """Effort cost by (line, payer) and month (DKK): the labels and their values (L, M)."""
+    """Effort cost by (line, payer) and month (DKK): the labels and their values (L, M): the
+    fixed part of each line plus the variable share of its activity's cost."""
     cost, line, case_cost = unit_costs(data)
     vol = effort_volumes(results)
     out = {ln: np.zeros(len(results.months)) for ln in EFFORT_LINES}
@@ -258,6 +281,10 @@ def _effort_lines(results, data: Data):
         if line[a] >= 0:
             out[EFFORT_LINES[line[a]]] += vol[name] * cost[a]
     out[_case_month_line(data)] += vol["case_month"] * case_cost
+    variable = 1.0 - fixed_share_by_month(results)
+    fixed = fixed_cost_by_line(results, data)
+    for li, ln in enumerate(EFFORT_LINES):
+        out[ln] = fixed[:, li] + variable * out[ln]
     return [(ln, "municipality") for ln in out], np.stack(list(out.values()))
 
 

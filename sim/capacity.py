@@ -2,11 +2,13 @@
 activity it cannot pay for is rationed by a stated priority rule.
 
 The budget of each line and month is the baseline's spending less the saving in force
-(``[[saving]]`` in the scenario). Fixed costs (case administration, forms, certificates,
-rehabilitation meetings, reviews) are paid first; the rest of the line pays for rationable
+(``[[saving]]`` in the scenario). Fixed costs (the part of each line that does not move with
+activity, ``money.effort_fixed_share``, and the variable cost of case administration, forms,
+certificates, rehabilitation meetings, reviews) are paid first; the rest of the line pays for rationable
 activity (jobcentre conversations; guidance, education and job-oriented education offers).
-When demand exceeds what is left, due activity is delivered with a share per month, kind and
-cell (``ration``), cut tier by tier in the order of the priority rule; the behaviour model turns
+When demand exceeds what is left, due activity is delivered with a share per month, kind, state
+and cell (``ration``), cut tier by tier in the order of the priority rule (a group with a cut of
+its own, ``[effort.youth_cut]``, gives that part first); the behaviour model turns
 the lost activity into changed exits. The shares are found by iterating the simulation: each
 round corrects the cut by the gap between spending and budget (common random numbers keep the
 rounds comparable). Money left when demand is below budget is reported as redeployed: it stays
@@ -22,7 +24,8 @@ import numpy as np
 from . import budget as money
 from . import layout as L
 from .scenario import SAVING_LINES, Scenario
-from .states import ACTIVITIES, EFFORT_LINES, N_CELLS, cell_parts
+from .groups import GAP_GROUPS, group_of_cell
+from .states import ACTIVITIES, EFFORT_LINES, N_CELLS, N_STATES, cell_parts
 
 #: rationable kinds: (kind, line, delivered activity, rationed activity)
 KINDS = (
@@ -36,17 +39,23 @@ TOLERANCE = 0.002         # share of a line's yearly budget
 
 
 def tiers(priority: str) -> np.ndarray:
-    """Cut order of each (kind, cell): tier 0 is cut first. Shape (N_KINDS, N_CELLS)."""
-    out = np.zeros((L.N_KINDS, N_CELLS), np.int64)
+    """Cut order of each (kind, state, cell): tier 0 is cut first. Shape (N_KINDS, S, C)."""
+    out = np.zeros((L.N_KINDS, N_STATES, N_CELLS), np.int64)
+    group = group_of_cell()
+    cut_first = [GAP_GROUPS.index(g) for g in ("youth", "vulnerable_adults", "insured_unemployed")]
     for c in range(N_CELLS):
         youth, distance, _, _ = cell_parts(c)
         if priority == "protect_far":
             # today 80 % of caseworker time goes to those furthest away (VIVE, in 000): keep it
-            out[:, c] = 1 if distance == 2 else 0
+            out[:, :, c] = 1 if distance == 2 else 0
         elif priority == "youth_offers_first":
-            out[:, c] = 1
+            out[:, :, c] = 1
             if youth:
-                out[[L.K_OFFER_GUIDANCE, L.K_OFFER_EDUCATION, L.K_JOBEDU], c] = 0
+                out[[L.K_OFFER_GUIDANCE, L.K_OFFER_EDUCATION, L.K_JOBEDU], :, c] = 0
+        elif priority == "youth_vulnerable_insured":
+            # KL's reading of the expert group's model (001): the cut beyond the rule changes is
+            # less effort for the young, vulnerable adults and dagpenge recipients
+            out[:, :, c] = np.where(np.isin(group[:, c], cut_first), 0, 1)
     return out
 
 
@@ -55,7 +64,7 @@ class Budgeted:
     """The outcome of the budget-constrained mode."""
 
     results: object                # Results of the final round
-    ration: np.ndarray             # (months, kinds, cells)
+    ration: np.ndarray             # (months, kinds, states, cells)
     budget: np.ndarray             # (months, lines) DKK
     spending: np.ndarray           # (months, lines) DKK of activity the model represents
     redeployed: np.ndarray         # (months, lines) DKK left over, kept in the effort
@@ -64,40 +73,63 @@ class Budgeted:
 
 
 def line_costs(results) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Monthly fixed cost by line (M, L), rationable delivered cost (M, L, kinds, C) and the
-    cost of the rationed demand (M, L, kinds, C), in DKK."""
+    """Monthly fixed cost by line (M, L), rationable delivered cost (M, L, kinds, S, C) and the
+    cost of the rationed demand (M, L, kinds, S, C), in DKK. Fixed is what rationing cannot cut:
+    the line's part that does not move with activity (``money.effort_fixed_share``) and the
+    variable cost of activity that is not rationable; the rationable costs are variable costs."""
     data = results.scenario.data
     cost, line, case_cost = money.unit_costs(data)
     n_m = results.activity.shape[0]
     fixed = np.zeros((n_m, len(EFFORT_LINES)))
-    delivered = np.zeros((n_m, len(EFFORT_LINES), L.N_KINDS, N_CELLS))
+    delivered = np.zeros((n_m, len(EFFORT_LINES), L.N_KINDS, N_STATES, N_CELLS))
     rationed = np.zeros_like(delivered)
-    by_cell = results.activity.sum(axis=2)                     # (M, A, C)
+    act = results.activity                                       # (M, A, S, C)
     rationable = {d for _, _, d, _ in KINDS}
     for a, name in enumerate(ACTIVITIES):
         if line[a] >= 0 and name not in rationable:
-            fixed[:, line[a]] += by_cell[:, a].sum(axis=1) * cost[a]
+            fixed[:, line[a]] += act[:, a].sum(axis=(1, 2)) * cost[a]
     case_line = EFFORT_LINES.index(data.unit_costs.set_index("activity").loc["case_month", "line"])
     fixed[:, case_line] += money.effort_volumes(results)["case_month"] * case_cost
     for kind, ln, d_name, r_name in KINDS:
         li, a_d, a_r = EFFORT_LINES.index(ln), ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
-        delivered[:, li, kind] = by_cell[:, a_d] * cost[a_d]
-        rationed[:, li, kind] = by_cell[:, a_r] * cost[a_d]
+        delivered[:, li, kind] = act[:, a_d] * cost[a_d]
+        rationed[:, li, kind] = act[:, a_r] * cost[a_d]
+    variable = 1.0 - money.fixed_share_by_month(results)
+    fixed = fixed * variable[:, None] + money.fixed_cost_by_line(results, data)
+    delivered *= variable[:, None, None, None, None]
+    rationed *= variable[:, None, None, None, None]
     return fixed, delivered, rationed
 
 
-def shares_for_cut(demand: np.ndarray, cut: float, tier: np.ndarray) -> np.ndarray:
-    """Delivery shares (kinds, C) that remove ``cut`` DKK from ``demand`` (kinds, C), tier by tier."""
+def _take(share: np.ndarray, demand: np.ndarray, sel: np.ndarray, amount: float) -> float:
+    """Cut up to ``amount`` DKK from the still-delivered demand in ``sel``, alike in every
+    (kind, state, cell) there; returns what was cut."""
+    sel = sel & (demand > 0)
+    left = (share * demand)[sel].sum()
+    if amount <= 0 or left <= 0:
+        return 0.0
+    take = min(amount, left)
+    share[sel] *= 1.0 - take / left
+    return take
+
+
+def shares_for_cut(demand: np.ndarray, cut: float, tier: np.ndarray, allotted: np.ndarray | None = None,
+                   allotted_cut: float = 0.0) -> np.ndarray:
+    """Delivery shares (kinds, S, C) that remove ``cut`` DKK from ``demand`` (kinds, S, C).
+
+    Where ``allotted`` marks a group with a cut of its own (``allotted_cut`` DKK, part of
+    ``cut``), that is taken from it first; the rest of the cut goes tier by tier over everyone
+    else, and falls back on the allotted group only when the others have nothing left."""
     share = np.ones_like(demand)
     left = cut
+    others = np.ones(demand.shape, bool)
+    if allotted is not None:
+        left -= _take(share, demand, allotted, min(allotted_cut, cut))
+        others = ~allotted
     for t in np.unique(tier):
-        sel = (tier == t) & (demand > 0)
-        d = demand[sel].sum()
-        if left <= 0 or d <= 0:
-            continue
-        take = min(left, d)
-        share[sel] = 1.0 - take / d
-        left -= take
+        left -= _take(share, demand, (tier == t) & others, left)
+    if allotted is not None:
+        left -= _take(share, demand, allotted, left)
     return np.clip(share, 0.0, 1.0)
 
 
@@ -117,23 +149,30 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
     lines = [EFFORT_LINES.index(ln) for ln in SAVING_LINES]
     budget = baseline_effort.copy()
     budget[:, lines] -= scenario.saving_levels() * money.DKK_PER_BN / 12.0
+    youth_cut = np.zeros_like(budget)
+    youth_cut[:, lines] = scenario.youth_cut_levels() * money.DKK_PER_BN / 12.0
+    youth = np.broadcast_to((np.array([cell_parts(c)[0] for c in range(N_CELLS)]) == 1)[None, None, :],
+                            (L.N_KINDS, N_STATES, N_CELLS))
     tier = tiers(scenario.priority)
     n_m = budget.shape[0]
-    ration = np.ones((n_m, L.N_KINDS, N_CELLS))
+    ration = np.ones((n_m, L.N_KINDS, N_STATES, N_CELLS))
     res = first if first is not None else run(ration)
     years = res.year_of_month
     year_ids = np.unique(years)
     yearly = lambda x: np.stack([x[years == y].sum(axis=0) for y in year_ids])  # noqa: E731
     budget_y = yearly(budget)
+    youth_cut_y = yearly(youth_cut)
     cut = None
     rounds = 1
     while True:
         fixed, delivered, rationed = line_costs(res)
-        spent_y = yearly(fixed + delivered.sum(axis=(2, 3)))
-        demand_y = yearly(delivered + rationed)                  # (Y, L, kinds, C) at full delivery
+        spent_y = yearly(fixed + delivered.sum(axis=(2, 3, 4)))
+        demand_y = yearly(delivered + rationed)                  # (Y, L, kinds, S, C) at full delivery
         over = spent_y - budget_y
         if cut is None:
-            cut = np.maximum(yearly(fixed) + demand_y.sum(axis=(2, 3)) - budget_y, 0.0)
+            cut = np.maximum(yearly(fixed) + demand_y.sum(axis=(2, 3, 4)) - budget_y, 0.0)
+            # a budget met to rounding (the same activity summed in another order) needs no cut
+            cut[cut <= 1e-9 * np.abs(budget_y)] = 0.0
         else:
             cut = np.maximum(cut + over, 0.0)
         gap = np.where(cut > 0, over, 0.0)
@@ -148,7 +187,10 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
                 if cut[yi, li] <= 0:
                     continue
                 kinds = [k for k, ln, _, _ in KINDS if EFFORT_LINES.index(ln) == li]
-                share = shares_for_cut(demand_y[yi, li][kinds], cut[yi, li], tier[kinds])
+                # a youth cut is the young's part of every line (zero where it names none)
+                allotted = youth[kinds] if scenario.youth_cut is not None else None
+                share = shares_for_cut(demand_y[yi, li][kinds], cut[yi, li], tier[kinds], allotted,
+                                       youth_cut_y[yi, li])
                 for k_i, k in enumerate(kinds):
                     new[years == y, k] = share[k_i]
         if rounds > 1 and np.array_equal(new, ration):
@@ -157,7 +199,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
         res = run(ration)
         rounds += 1
     fixed, delivered, _ = line_costs(res)
-    spending = fixed + delivered.sum(axis=(2, 3))
+    spending = fixed + delivered.sum(axis=(2, 3, 4))
     redeployed = np.maximum(budget - spending, 0.0)
     # redeployment is settled by year: money short in one month is made up by money left in another
     for y in year_ids:

@@ -89,6 +89,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     contact_month_of = np.zeros(n, np.int64)
     months_in_spell_of = np.zeros(n, np.int64)
     offer_months_left_of = np.zeros(n, np.int64)
+    carry_of = np.full(n, -1, np.int64)       # the abolished state whose activity the person keeps
     wf = weight.astype(np.float64)
     cell_all = cell.astype(np.int64)
     offsets = np.searchsorted(entry_month, np.arange(n_months + 1))
@@ -104,20 +105,23 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
         # enter: new spells and the initial stock; abolished states send them on
         new = np.arange(offsets[m], offsets[m + 1])
-        s0 = state_at_entry[new].astype(np.int64)
-        moved = _closure(closure_cdf, rules, r, s0, cell_all[new], seed, person_id[new], month_id,
+        s_in = state_at_entry[new].astype(np.int64)
+        moved = _closure(closure_cdf, rules, r, s_in, cell_all[new], seed, person_id[new], month_id,
                          L.P_CLOSURE_ENTRY)
-        s0 = np.where(moved >= 0, moved, s0)
+        s0 = np.where(moved >= 0, moved, s_in)
         row = np.where(months_in_state_at_entry[new] == 0, n_states, n_states + 1)
         _add(flow[m], (row, s0), wf[new])
         stays = s0 < n_states
-        new, s0 = new[stays], s0[stays]
+        new, s0, s_in = new[stays], s0[stays], s_in[stays]
         state[new] = s0
         was_moved = moved[stays] >= 0
+        kept = was_moved & (rules[r][s_in, cell_all[new], L.R_KEEP_ACTIVITY] == 1)
+        carry_of[new] = np.where(kept, s_in, -1)
         months_in_state_of[new] = np.where(was_moved, 0, months_in_state_at_entry[new])
-        contact_month_of[new] = np.where(was_moved, 0, months_in_state_at_entry[new])
+        contact_month_of[new] = np.where(was_moved & ~kept, 0, months_in_state_at_entry[new])
         months_in_spell_of[new] = months_in_spell_at_entry[new]
-        offer_months_left_of[new] = _offer_left_at_entry(rules[r][s0, cell_all[new]], contact_month_of[new])
+        a0 = np.where(kept, s_in, s0)
+        offer_months_left_of[new] = _offer_left_at_entry(rules[r][a0, cell_all[new]], contact_month_of[new])
         active = np.concatenate([active, new])
 
         i = active
@@ -125,19 +129,22 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         months_in_state, contact_month = months_in_state_of[i], contact_month_of[i]
         months_in_spell = months_in_spell_of[i]
         pid = person_id[i]
-        R = rules[r][s, c]                    # (n_active, N_RULES)
-        Q = probs[r][s, c]                    # (n_active, N_PROBS)
+        carry = carry_of[i]
+        a_s = np.where(carry >= 0, carry, s)  # whose activity: the kept abolished state's, or the own
+        R_own = rules[r][s, c]                # (n_active, N_RULES): limits, payer bands, profile
+        R = rules[r][a_s, c]                  # (n_active, N_RULES): the activity's rules
+        Q = probs[r][a_s, c]                  # (n_active, N_PROBS)
 
         # conversations_this_month: early contact process, follow-ups (a share), the budget
         early = R[:, L.R_EARLY_LEN]
         every = R[:, L.R_FOLLOWUP_EVERY]
-        sched = conv_sched[r][s, c, np.minimum(contact_month, conv_sched.shape[3] - 1)]
+        sched = conv_sched[r][a_s, c, np.minimum(contact_month, conv_sched.shape[3] - 1)]
         follow = (every > 0) & ((contact_month - early + 1) % np.maximum(every, 1) == 0)
         follow &= contact_month >= early
         follow = keep_share(follow, Q[:, L.Q_FOLLOWUP_SHARE], seed, pid, month_id, L.P_FOLLOWUP)
         conv = np.where(contact_month < early, sched,
                         np.where(follow, np.where(contact_month < R[:, L.R_AKASSE_MONTHS], 2, 1), 0))
-        held = keep_share(conv == 1, ration[m, L.K_CONV][c], seed, pid, month_id, L.P_RATION_CONV)
+        held = keep_share(conv == 1, ration[m, L.K_CONV][s, c], seed, pid, month_id, L.P_RATION_CONV)
         count(L.A_CONV_RATIONED, m, (conv == 1) & ~held, s, c, w)
         conv = np.where((conv == 1) & ~held, 0, conv)
         count(L.A_CONV_JOBCENTRE, m, conv == 1, s, c, w)
@@ -153,7 +160,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         repeat_share = np.where(contact_month == first, 1.0, Q[:, L.Q_OFFER_SHARE])
         due = keep_share(due, repeat_share, seed, pid, month_id, L.P_OFFER)
         is_edu = R[:, L.R_OFFER_IS_EDU] == 1
-        delivered = np.where(is_edu, ration[m, L.K_OFFER_EDUCATION][c], ration[m, L.K_OFFER_GUIDANCE][c])
+        delivered = np.where(is_edu, ration[m, L.K_OFFER_EDUCATION][s, c], ration[m, L.K_OFFER_GUIDANCE][s, c])
         given = keep_share(due, delivered, seed, pid, month_id, L.P_RATION_OFFER)
         length = R[:, L.R_OFFER_LEN]
         for sel, a in ((due & ~given & is_edu, L.A_EDUCATION_RATIONED),
@@ -170,7 +177,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         if window.any():
             u = uniform(seed, pid[window], month_id, L.P_JOBEDU)
             jobedu[window] = u < Q[window, L.Q_JOBEDU_UPTAKE]
-        taken = keep_share(jobedu, ration[m, L.K_JOBEDU][c], seed, pid, month_id, L.P_RATION_JOBEDU)
+        taken = keep_share(jobedu, ration[m, L.K_JOBEDU][s, c], seed, pid, month_id, L.P_RATION_JOBEDU)
         count(L.A_JOBEDU_RATIONED, m, jobedu & ~taken, s, c, w)
         jobedu &= taken
         status = np.where(jobedu, 2, status)
@@ -188,49 +195,66 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         count(L.A_REVIEW, m, review, s, c, w)
 
         # caseload_this_month: by payer band; the sick by month of spell
-        band = payer_band(months_in_spell, c & L.FLAG_BIT, R[:, L.R_EMPLOYER_MONTHS])
+        band = payer_band(months_in_spell, c & L.FLAG_BIT, R_own[:, L.R_EMPLOYER_MONTHS])
         _add(occ[m], (s, c, band), w)
-        prof = R[:, L.R_SPELL_PROFILE] == 1
+        prof = R_own[:, L.R_SPELL_PROFILE] == 1
         _add(spell[m], (np.minimum(months_in_spell[prof], L.N_SPELL_MONTHS - 1),), w[prof])
 
         # transition: a time limit, else the monthly exit probability
-        limit = R[:, L.R_LIMIT]
+        limit = R_own[:, L.R_LIMIT]
         at_limit = (limit >= 0) & (months_in_state >= limit)
         dest = np.full(i.size, -1)
         if at_limit.any():
             u = uniform(seed, pid[at_limit], month_id, L.P_LIMIT)
             dest[at_limit] = pick(limit_cdf[r][s[at_limit], c[at_limit]], u)
             count(L.A_LIMIT, m, at_limit, s, c, w)
-            count(L.A_REASSESS, m, at_limit & (R[:, L.R_REASSESS_AT_LIMIT] == 1), s, c, w)
+            count(L.A_REASSESS, m, at_limit & (R_own[:, L.R_REASSESS_AT_LIMIT] == 1), s, c, w)
         combo = np.where(conv > 0, status + 3, status)
         h = p_exit[r][s, np.minimum(months_in_state, n_dur - 1), c, combo]
         exits = ~at_limit & (uniform(seed, pid, month_id, L.P_EXIT) < h)
         if exits.any():
             u = uniform(seed, pid[exits], month_id, L.P_DEST)
             dest[exits] = pick(dest_cdf[r][s[exits], c[exits]], u)
+        # a move into an abolished state goes where its closure sends its persons
+        new_carry = np.full(i.size, -1)
+        into = (dest >= 0) & (dest < n_states)
+        into[into] = rules[r][dest[into], c[into], L.R_CLOSED] == 1
+        if into.any():
+            closed_state = dest[into]
+            u = uniform(seed, pid[into], month_id, L.P_REDIRECT)
+            sent = pick(closure_cdf[r][closed_state, c[into]], u)
+            keep = (rules[r][closed_state, c[into], L.R_KEEP_ACTIVITY] == 1) & (sent < n_states)
+            new_carry[into] = np.where(keep, closed_state, -1)
+            dest[into] = sent
 
-        moved = dest >= 0
+        back = (dest >= 0) & (dest == s)      # back into the own state through an abolished one
+        moved = (dest >= 0) & ~back
         _add(flow[m], (s[moved], dest[moved]), w[moved])
-        count(L.A_REHAB, m, moved & (rehab[r][np.maximum(dest, 0)] == 1), s, c, w)
+        entered = np.where(new_carry >= 0, new_carry, np.maximum(dest, 0))
+        count(L.A_REHAB, m, moved & (rehab[r][entered] == 1), s, c, w)
 
         # next_month: a new state (contact process restarted where its rules say so) or one more month
         left = moved & (dest >= n_states)
         switched = moved & ~left
-        stay = ~moved
         months_in_spell_next = np.minimum(months_in_spell + 1, L.MAX_MONTHS_COUNTED)
         sw, dsw = i[switched], dest[switched]
-        restart = rules[r][dsw, c[switched], L.R_RESTART_CONTACT] == 1
+        restart = (rules[r][dsw, c[switched], L.R_RESTART_CONTACT] == 1) | (new_carry[switched] >= 0)
         state[sw] = dsw
+        carry_of[sw] = new_carry[switched]
         months_in_state_of[sw] = 0
         contact_month_of[sw] = np.where(restart, 0,
                                         np.minimum(contact_month[switched] + 1, L.MAX_MONTHS_COUNTED))
         months_in_spell_of[sw] = months_in_spell_next[switched]
         offer_months_left_of[sw] = 0
+        stay = ~moved
+        restarted = stay & (new_carry >= 0)      # no move, but the abolished state's activity from now
         st = i[stay]
         months_in_state_of[st] = np.minimum(months_in_state[stay] + 1, L.MAX_MONTHS_COUNTED)
-        contact_month_of[st] = np.minimum(contact_month[stay] + 1, L.MAX_MONTHS_COUNTED)
+        contact_month_of[st] = np.where(restarted[stay], 0,
+                                        np.minimum(contact_month[stay] + 1, L.MAX_MONTHS_COUNTED))
         months_in_spell_of[st] = months_in_spell_next[stay]
-        offer_months_left_of[st] = np.maximum(offer_months_left[stay] - 1, 0)
+        offer_months_left_of[st] = np.where(restarted[stay], 0, np.maximum(offer_months_left[stay] - 1, 0))
+        carry_of[st] = np.where(restarted[stay], new_carry[stay], carry[stay])
         state[i[left]] = -1
 
         # closure_move: a state abolished from next month sends its persons on now (counted in month m)
@@ -243,12 +267,15 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
             im, dm = ia[mv], moved[mv]
             gone = dm >= n_states
             state[im[gone]] = -1
-            im, dm, cm = im[~gone], dm[~gone], ca[mv][~gone]
+            im, dm, cm, sc = im[~gone], dm[~gone], ca[mv][~gone], sa[mv][~gone]
+            # where the abolished state's activity is kept, it goes on as it was
+            kept = rules[r_next][sc, cm, L.R_KEEP_ACTIVITY] == 1
+            carry_of[im] = np.where(kept, np.where(carry_of[im] >= 0, carry_of[im], sc), -1)
             state[im] = dm
             months_in_state_of[im] = 0
-            restarts = rules[r_next][dm, cm, L.R_RESTART_CONTACT] == 1
+            restarts = (rules[r_next][dm, cm, L.R_RESTART_CONTACT] == 1) & ~kept
             contact_month_of[im] = np.where(restarts, 0, contact_month_of[im])
-            offer_months_left_of[im] = 0
+            offer_months_left_of[im] = np.where(kept, offer_months_left_of[im], 0)
         active = i[state[i] >= 0]
 
     out = []

@@ -104,3 +104,32 @@ def caseload_by_group(occupancy: np.ndarray, scheme: str) -> np.ndarray:
     for g in range(len(names)):
         out[:, g] = (by_cell * (table == g)).sum(axis=(1, 2))
     return out
+
+
+#: groups for the gap: who loses activity (KL's reading: youth, vulnerable adults, insured unemployed)
+GAP_GROUPS = ("youth", "vulnerable_adults", "insured_unemployed", "sick", "other")
+
+
+def gap_group(state: str, youth: int, distance: int) -> str:
+    """The group of a state and cell for the breakdowns of the effort cut and for rationing by
+    group: the young first, then the insured unemployed, the sick, those far from the labour
+    market (vulnerable adults), and the rest."""
+    if youth:
+        return "youth"
+    if state == "dagpenge":
+        return "insured_unemployed"
+    if state.startswith("sick") or state == "job_clarification":
+        return "sick"
+    if distance == 2:
+        return "vulnerable_adults"
+    return "other"
+
+
+def group_of_cell() -> np.ndarray:
+    """(S, C) index into GAP_GROUPS of each state and cell."""
+    out = np.zeros((len(STATES), N_CELLS), np.int64)
+    for s, state in enumerate(STATES):
+        for c in range(N_CELLS):
+            youth, distance, _, _ = cell_parts(c)
+            out[s, c] = GAP_GROUPS.index(gap_group(state, youth, distance))
+    return out

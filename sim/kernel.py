@@ -20,6 +20,13 @@ A person's month is a few steps, in the order and with the names of ``sim.engine
 7. ``next_month``: the counters of the person's next month (a new state, or one more month);
 8. ``closure_move``: a state abolished from next month sends its persons on at once.
 
+A person moved out of an abolished state, or sent on because the state they were moving into is
+abolished, keeps that state's activity (its schedule of conversations, offers and reviews, and
+its delivery shares) in the new state until their next move, where the abolished state's rule
+``R_KEEP_ACTIVITY`` says so: their benefit, caseload, time limits and exit probabilities are the
+new state's. A move through an abolished state back into the person's own state is no move: the
+person stays, with the abolished state's activity from contact month 0.
+
 All sums are integer weights, so results do not depend on the number of threads or the order of
 summation. The NumPy engine steps all persons month by month; this kernel follows one person from
 entry to exit before the next (persons do not interact within a run), which keeps a person's
@@ -47,10 +54,10 @@ from .layout import (A_CERTIFICATE, A_CONV_AKASSE, A_CONV_JOBCENTRE, A_CONV_RATI
                      K_OFFER_EDUCATION, K_OFFER_GUIDANCE, MAX_MONTHS_COUNTED, N_ACTIVITIES,
                      N_COMBOS, N_PROBS, N_RULES, N_SCHEDULE, N_SPELL_MONTHS, P_CERT, P_CLOSURE,
                      P_CLOSURE_ENTRY, P_DEST, P_EXIT, P_FOLLOWUP, P_JOBEDU, P_LIMIT, P_OFFER,
-                     P_RATION_CONV, P_RATION_JOBEDU, P_RATION_OFFER, Q_CERT_SHARE,
+                     P_RATION_CONV, P_RATION_JOBEDU, P_RATION_OFFER, P_REDIRECT, Q_CERT_SHARE,
                      Q_FOLLOWUP_SHARE, Q_JOBEDU_UPTAKE, Q_OFFER_SHARE, R_AKASSE_MONTHS,
                      R_CERT_MONTH, R_CLOSED, R_EARLY_LEN, R_EMPLOYER_MONTHS, R_FOLLOWUP_EVERY,
-                     R_INFO_FORM, R_JOBEDU_FROM, R_JOBEDU_UNTIL, R_LIMIT, R_OFFER_EVERY,
+                     R_INFO_FORM, R_JOBEDU_FROM, R_JOBEDU_UNTIL, R_KEEP_ACTIVITY, R_LIMIT, R_OFFER_EVERY,
                      R_OFFER_FIRST, R_OFFER_IS_EDU, R_OFFER_LEN, R_REASSESS_AT_LIMIT,
                      R_RESTART_CONTACT, R_REVIEW_EVERY, R_REVIEW_FIRST, R_SPELL_PROFILE, RANGE,
                      STATUS_LOCKIN, STATUS_NONE, STATUS_THREAT, WEEKS_5_26_FROM, WEEKS_27_52_FROM,
@@ -80,12 +87,12 @@ def pick1(cdf, at, n, u):
 
 
 @njit(cache=True)
-def delivered(ration, rationed, m, kind, c):
-    """The share of due ``kind`` activities delivered in month ``m`` to cell ``c`` (1 in months
-    where nothing is rationed, without reading the table)."""
+def delivered(ration, rationed, m, kind, s, c):
+    """The share of due ``kind`` activities delivered in month ``m`` to state ``s`` and cell ``c``
+    (1 in months where nothing is rationed, without reading the table)."""
     if not rationed[np.uint64(m)]:
         return 1.0
-    return ration[np.uint64(m), np.uint64(kind), np.uint64(c)]
+    return ration[np.uint64(m), np.uint64(kind), np.uint64(s), np.uint64(c)]
 
 
 @njit(cache=True)
@@ -325,19 +332,26 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
         s = np.int64(state_at_entry[iu])
         months_in_state = np.int64(months_in_state_at_entry[iu])
         entry_row = n_states if months_in_state == 0 else n_states + 1
+        contact_month = months_in_state
+        carry = -1                  # the abolished state whose activity the person keeps
         if rules[r, s, c, R_CLOSED] == 1:
+            closed_state = s
             s = pick(closure_cdf[r, s, c], draw(key, month0 + m, P_CLOSURE_ENTRY))
             months_in_state = 0
+            if s < n_states and rules[r, closed_state, c, R_KEEP_ACTIVITY] == 1:
+                carry = closed_state
+            else:
+                contact_month = 0
         flow_flat[np.uint64(flow_at + entry_row * flow_row + s * n_months + m)] += w
         if s >= n_states:
             continue
-        contact_month = months_in_state
         months_in_spell = np.int64(months_in_spell_at_entry[iu])
         offer_months_left = 0
-        if months_in_state > 0:
-            offer_months_left = np.int64(offer_left_at_entry(rules, conv_sched, r, s, c, months_in_state))
-        # the (regime, state) whose rules are loaded, and those rules
-        rules_regime = rules_state = -1
+        if contact_month > 0:
+            offer_months_left = np.int64(offer_left_at_entry(rules, conv_sched, r,
+                                                             carry if carry >= 0 else s, c, contact_month))
+        # the (regime, state, kept activity) whose rules are loaded, and those rules
+        rules_regime = rules_state = rules_carry = -1
         row = schedule_at = hazard_at = activity_at = occupancy_at = repeat_start = repeat_period = 0
         offer_len = info_form = employer_months = in_profile = limit = reassess = 0
         a_offer = a_offer_rationed = k_offer = 0
@@ -346,25 +360,29 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
         while True:
             r = np.int64(regime_of_month[np.uint64(m)])
             month_id = month0 + m
-            if r != rules_regime or s != rules_state:
-                # state_rules: this state's rules and offsets, kept until the state or regime changes
-                rules_regime, rules_state = r, s
+            if r != rules_regime or s != rules_state or carry != rules_carry:
+                # state_rules: this state's rules and offsets, kept until the state, regime or
+                # kept activity changes; the activity's from the kept state where there is one
+                rules_regime, rules_state, rules_carry = r, s, carry
+                activity_state = carry if carry >= 0 else s
                 row = (r * n_states + s) * n_cells + c
-                schedule_at = row * N_SCHEDULE
-                repeat_start = repeat_flat[np.uint64(row * 2)]
-                repeat_period = repeat_flat[np.uint64(row * 2 + 1)]
+                a_row = (r * n_states + activity_state) * n_cells + c
+                schedule_at = a_row * N_SCHEDULE
+                repeat_start = repeat_flat[np.uint64(a_row * 2)]
+                repeat_period = repeat_flat[np.uint64(a_row * 2 + 1)]
                 hazard_at = row * n_durations * N_COMBOS
                 activity_at = t * N_ACTIVITIES * activity_stride + (s * n_cells + c) * n_months
                 occupancy_at = ((t * n_states + s) * n_cells + c) * n_months * n_bands
                 at = np.uint64(row * N_RULES)
-                offer_len = rules_flat[at + R_OFFER_LEN]
-                offer_edu = rules_flat[at + R_OFFER_IS_EDU] == 1
-                info_form = rules_flat[at + R_INFO_FORM]
+                a_at = np.uint64(a_row * N_RULES)
+                offer_len = rules_flat[a_at + R_OFFER_LEN]
+                offer_edu = rules_flat[a_at + R_OFFER_IS_EDU] == 1
+                info_form = rules_flat[a_at + R_INFO_FORM]
                 employer_months = rules_flat[at + R_EMPLOYER_MONTHS]
                 in_profile = rules_flat[at + R_SPELL_PROFILE]
                 limit = rules_flat[at + R_LIMIT]
                 reassess = rules_flat[at + R_REASSESS_AT_LIMIT]
-                q = np.uint64(row * N_PROBS)
+                q = np.uint64(a_row * N_PROBS)
                 followup_share = probs_flat[q + Q_FOLLOWUP_SHARE]
                 offer_share = probs_flat[q + Q_OFFER_SHARE]
                 cert_share = probs_flat[q + Q_CERT_SHARE]
@@ -380,13 +398,13 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 due = schedule_flat[np.uint64(schedule_at + repeat_start
                                               + (contact_month - repeat_start) % repeat_period)]
             else:
-                due = due_bits(rules, conv_sched, r, s, c, contact_month)
+                due = due_bits(rules, conv_sched, r, activity_state, c, contact_month)
             am = activity_at + m                # this month's activities: am + kind * stride
 
             # conversations_this_month: the jobcentre's held within its budget
             conv = conversation_due(due, followup_share, key, month_id)
             if conv == CONV_JOBCENTRE:
-                if not_delivered(delivered(ration, rationed, m, K_CONV, c), key, month_id, P_RATION_CONV):
+                if not_delivered(delivered(ration, rationed, m, K_CONV, s, c), key, month_id, P_RATION_CONV):
                     conv = CONV_NONE
                     activity_flat[np.uint64(am + A_CONV_RATIONED * activity_stride)] += w
                 else:
@@ -398,7 +416,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
             # the month before the first is a threat; else the job-oriented education right
             if offer_months_left == 0:
                 offer_months_left = offer_due(due, offer_share, offer_len, key, month_id)
-                if offer_months_left > 0 and not_delivered(delivered(ration, rationed, m, k_offer, c),
+                if offer_months_left > 0 and not_delivered(delivered(ration, rationed, m, k_offer, s, c),
                                                            key, month_id, P_RATION_OFFER):
                     activity_flat[np.uint64(am + a_offer_rationed * activity_stride)] += w * offer_months_left
                     offer_months_left = 0
@@ -410,7 +428,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 if due & B_THREAT:
                     status = STATUS_THREAT
                 if due & B_JOBEDU and draw(key, month_id, P_JOBEDU) < jobedu_uptake:
-                    if not_delivered(delivered(ration, rationed, m, K_JOBEDU, c), key, month_id,
+                    if not_delivered(delivered(ration, rationed, m, K_JOBEDU, s, c), key, month_id,
                                      P_RATION_JOBEDU):
                         activity_flat[np.uint64(am + A_JOBEDU_RATIONED * activity_stride)] += w
                     else:
@@ -446,21 +464,43 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 p = hazard_flat[np.uint64(hazard_at + duration * N_COMBOS + combo)]
                 if draw(key, month_id, P_EXIT) < p:
                     dest = pick1(dest_flat, row * n_dest, n_dest, draw(key, month_id, P_DEST))
+            # a move into an abolished state goes where its closure sends its persons
+            new_carry = -1
+            if dest >= 0 and dest < n_states:
+                d_row = (r * n_states + dest) * n_cells + c
+                if rules_flat[np.uint64(d_row * N_RULES + R_CLOSED)] == 1:
+                    keep = rules_flat[np.uint64(d_row * N_RULES + R_KEEP_ACTIVITY)] == 1
+                    closed_state = dest
+                    dest = pick1(closure_flat, d_row * n_dest, n_dest, draw(key, month_id, P_REDIRECT))
+                    if keep and dest < n_states:
+                        new_carry = closed_state
 
             # next_month: a new state (the contact process restarted where its rules say so),
             # or one more month in the same one
             months_in_spell = one_more(months_in_spell)
-            if dest >= 0:
+            if dest == s:
+                # back into the own state through an abolished one: no move
+                months_in_state = one_more(months_in_state)
+                if new_carry >= 0:
+                    carry = new_carry
+                    contact_month = 0
+                    offer_months_left = 0
+                else:
+                    contact_month = one_more(contact_month)
+                    offer_months_left = offer_months_left - 1 if offer_months_left > 0 else 0
+            elif dest >= 0:
                 flow_flat[np.uint64(flow_at + s * flow_row + dest * n_months + m)] += w
-                if rehab_flat[np.uint64(r * n_dest + dest)] == 1:
+                entered = new_carry if new_carry >= 0 else dest
+                if rehab_flat[np.uint64(r * n_dest + entered)] == 1:
                     activity_flat[np.uint64(am + A_REHAB * activity_stride)] += w
                 if dest >= n_states:
                     break                               # left
                 s = dest
                 months_in_state = 0
+                carry = new_carry
                 restart = rules_flat[np.uint64(((r * n_states + s) * n_cells + c) * N_RULES
                                                + R_RESTART_CONTACT)] == 1
-                contact_month = 0 if restart else one_more(contact_month)
+                contact_month = 0 if (restart or carry >= 0) else one_more(contact_month)
                 offer_months_left = 0
             else:
                 months_in_state = one_more(months_in_state)
@@ -477,12 +517,20 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                     flow_flat[np.uint64(flow_at + s * flow_row + moved * n_months + m)] += w
                     if moved >= n_states:
                         break                           # left
-                    s = moved
-                    months_in_state = 0
-                    if rules_flat[np.uint64(((r_next * n_states + s) * n_cells + c) * N_RULES
-                                            + R_RESTART_CONTACT)] == 1:
-                        contact_month = 0
-                    offer_months_left = 0
+                    if rules_flat[np.uint64(row_next * N_RULES + R_KEEP_ACTIVITY)] == 1:
+                        # the activity goes on as it was: same schedule, the offer under way
+                        if carry < 0:
+                            carry = s
+                        s = moved
+                        months_in_state = 0
+                    else:
+                        carry = -1
+                        s = moved
+                        months_in_state = 0
+                        if rules_flat[np.uint64(((r_next * n_states + s) * n_cells + c) * N_RULES
+                                                + R_RESTART_CONTACT)] == 1:
+                            contact_month = 0
+                        offer_months_left = 0
             m += 1
             if m >= n_months:
                 break

@@ -31,7 +31,8 @@ R_RESTART_CONTACT = 15   # 1: entering this state restarts the contact process
 R_CLOSED = 16            # 1: the state is abolished: persons are moved by the closure table
 R_AKASSE_MONTHS = 17     # contact months in which the a-kasse holds the conversations
 R_SPELL_PROFILE = 18     # 1: count this state's persons by month of spell (the sick states)
-N_RULES = 19             # columns of the rule table
+R_KEEP_ACTIVITY = 19     # 1: persons moved out of this state when it is abolished keep its activity
+N_RULES = 20             # columns of the rule table
 
 # ---- columns of the probability table probs[regime, state, cell, column] ---------------------
 Q_JOBEDU_UPTAKE = 0      # monthly take-up of the job-oriented education right
@@ -53,6 +54,7 @@ P_OFFER = 8              # is a due repeat offer given (discretion)
 P_RATION_CONV = 9        # is a due conversation held within the budget
 P_RATION_OFFER = 10      # is a due offer given within the budget
 P_RATION_JOBEDU = 11     # is job-oriented education given within the budget
+P_REDIRECT = 12          # where to, when a move leads into an abolished state
 P_COHORT_CELL = 63       # the cell of a calibration cohort's entrant (the last purpose of N_PURPOSES)
 
 # ---- kinds of rationable activity: ration[month, kind, cell] is the share delivered ----------

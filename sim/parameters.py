@@ -62,7 +62,9 @@ TAX_MUNICIPAL = "money.tax_municipal_share"
 FULLTIME = "money.fulltime_factor_of_jobs"
 GOAL = "money.labour_supply_goal_persons"
 EXPERT_DERIVED = "money.derived_effects_expert_group_bn"
-MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE, TAX_MUNICIPAL, GOAL, EXPERT_DERIVED, FULLTIME)
+FIXED_SHARE = "money.effort_fixed_share"
+MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE, TAX_MUNICIPAL, GOAL, EXPERT_DERIVED, FULLTIME,
+                    FIXED_SHARE)
 
 
 #: the unit that marks a schedule: a list of months in a spell

@@ -137,10 +137,14 @@ class Tables:
     used: set
 
     def arrays(self, regime_of_month: np.ndarray, ration: np.ndarray | None = None) -> RuleArrays:
-        """The engines' ``table`` argument; ``ration`` (months, kinds, cells) defaults to ones."""
+        """The engines' ``table`` argument; ``ration`` (months, kinds, states, cells) defaults to
+        ones; one without the states axis (months, kinds, cells) applies to every state."""
         n_months = len(regime_of_month)
         if ration is None:
-            ration = np.ones((n_months, L.N_KINDS, N_CELLS))
+            ration = np.ones((n_months, L.N_KINDS, N_STATES, N_CELLS))
+        elif ration.ndim == 3:
+            ration = np.broadcast_to(ration[:, :, None, :], (ration.shape[0], ration.shape[1], N_STATES,
+                                                             ration.shape[2]))
         # the kernel reads the tables through flat views, which need contiguous arrays
         c = np.ascontiguousarray
         return RuleArrays(
@@ -169,6 +173,7 @@ _INT_RULES = (
     ("review_first_month", L.R_REVIEW_FIRST, -1),
     ("review_every_months", L.R_REVIEW_EVERY, 0),
     ("closed", L.R_CLOSED, 0),
+    ("activity_kept_when_closed", L.R_KEEP_ACTIVITY, 1),
 )
 #: probabilities a state reads by cell: (rule, column of the probability table, default)
 _PROB_RULES = (
@@ -291,10 +296,10 @@ def _resolve_closures(closure: np.ndarray, closed: np.ndarray) -> np.ndarray:
 
 
 def _redirect(shares: np.ndarray, closure: np.ndarray, closed: np.ndarray):
-    """Send moves into abolished states where the closure sends their persons.
+    """Where moves into abolished states end up once the closure sends their persons on.
 
-    Returns the new shares (S, C, K) and, by (S, C), the share that now leads back into the
-    origin state (those moves do not happen: the person stays, so the exit hazard shrinks)."""
+    Returns the resulting shares (S, C, K) and, by (S, C), the share that leads back into the
+    origin state (a time limit must not: the person would stay past it)."""
     out = shares.copy()
     # the (origin, cell) pairs with moves into a closed state of that cell
     into_closed = ((shares[:, :, :N_STATES] * closed.T[None, :, :]) != 0).any(axis=2)
@@ -357,13 +362,16 @@ def build_regime(params: dict):
     rehab = np.array([int(p.rule(name, "rehabilitation_on_entry", 0)) for name in DESTINATIONS], np.int8)
     closed = rules[:, :, L.R_CLOSED] == 1
     closure = _resolve_closures(_destination_shares(p, "closure"), closed)
-    exits, stay = _redirect(_destination_shares(p, "exit"), closure, closed)
-    limits, back = _redirect(_destination_shares(p, "limit"), closure, closed)
+    exits = _destination_shares(p, "exit")
+    limits = _destination_shares(p, "limit")
+    # a move into an abolished state is sent on by the engines, at the move (sim.kernel
+    # ``transition``), so that the person can keep the abolished state's activity
+    _, back = _redirect(limits, closure, closed)
     if (back > 0).any():
         s, c = np.argwhere(back > 0)[0]
         raise ValueError(f"the time limit of '{STATES[s]}' sends persons back into it through an "
                          "abolished state")
-    p_exit = _exit_probabilities(p) * (1.0 - stay)[:, None, :, None]
+    p_exit = _exit_probabilities(p)
     return (rules, sched, p_exit, _cdf(exits), _cdf(limits), _cdf(closure), probs, rehab, p.used)
 
 

@@ -53,14 +53,24 @@ class ChangeEntry(_Strict):
 
 
 EFFORT_MODES = ("rule_driven", "budget_constrained")
-PRIORITIES = ("proportional", "protect_far", "youth_offers_first")
+PRIORITIES = ("proportional", "protect_far", "youth_offers_first", "youth_vulnerable_insured")
 SAVING_LINES = ("jobcentre_operations", "guidance_upskilling", "other_effort")
+
+
+class YouthCut(_Strict):
+    provision: str = Field(default="youth_effort_cut", min_length=1)
+    jobcentre_operations: float = Field(default=0.0, ge=0, description="bn DKK per year at full effect")
+    guidance_upskilling: float = Field(default=0.0, ge=0, description="bn DKK per year at full effect")
+    other_effort: float = Field(default=0.0, ge=0, description="bn DKK per year at full effect")
+    source: str = Field(min_length=1)
 
 
 class Effort(_Strict):
     mode: str = Field(default="rule_driven", description="rule_driven: the law sets activity; "
                       "budget_constrained: a budget per line is fixed and activity is rationed")
     priority: str = Field(default="proportional", description="who keeps activity when it is rationed")
+    youth_cut: YouthCut | None = Field(default=None, description="the part of each line's rationed "
+                                       "cut taken from persons under 30, phased like the saving")
 
     @field_validator("mode")
     @classmethod
@@ -172,6 +182,7 @@ class Scenario:
     priority: str = "proportional"
     origin: str | None = None      # where a scenario built in Python came from (for messages)
     savings: list[tuple[int, dict, str]] = field(default_factory=list)  # (month, {line: bn/yr}, source)
+    youth_cut: tuple[str, dict, str] | None = None   # (provision, {line: bn/yr at full effect}, source)
 
     @property
     def provisions(self) -> list[str]:
@@ -185,6 +196,19 @@ class Scenario:
         for month, levels, _ in self.savings:
             out[max(month - self.start, 0):] = [levels[ln] for ln in SAVING_LINES]
         return out
+
+    def youth_cut_levels(self) -> "np.ndarray":
+        """The part of the rationed cut taken from persons under 30, by month and line (bn DKK
+        per year): the full-effect amounts phased like the saving (the share of the last saving
+        level in force). Zeros without ``[effort.youth_cut]``."""
+        import numpy as np
+        out = np.zeros((self.n_months, len(SAVING_LINES)))
+        if self.youth_cut is None or not self.savings:
+            return out
+        levels = self.saving_levels()
+        full = sum(self.savings[-1][1].values())
+        phase = levels.sum(axis=1) / full if full > 0 else np.zeros(self.n_months)
+        return phase[:, None] * np.array([self.youth_cut[1][ln] for ln in SAVING_LINES])[None, :]
 
     @property
     def months(self) -> list[str]:
@@ -276,7 +300,8 @@ def _allowed_keys(loc) -> list[str]:
     for part in loc:
         if isinstance(part, int):
             continue
-        model = {"horizon": Horizon, "change": ChangeEntry, "effort": Effort, "saving": Saving}.get(part, model)
+        model = {"horizon": Horizon, "change": ChangeEntry, "effort": Effort, "saving": Saving,
+                 "youth_cut": YouthCut}.get(part, model)
     return list(model.model_fields)
 
 
@@ -325,6 +350,7 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         changes = list(base.changes)
         scheme = base.scheme
         effort_mode, priority, savings = base.effort_mode, base.priority, list(base.savings)
+        youth_cut = base.youth_cut
         if spec.horizon is not None:
             start, n_months = _horizon(path, spec.horizon)
     else:
@@ -333,8 +359,12 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         start, n_months = _horizon(path, spec.horizon)
         files, changes, scheme = [path], [], "current"
         effort_mode, priority, savings = "rule_driven", "proportional", []
+        youth_cut = None
     if spec.effort is not None:
         effort_mode, priority = spec.effort.mode, spec.effort.priority
+        yc = spec.effort.youth_cut
+        youth_cut = None if yc is None else (yc.provision, {ln: getattr(yc, ln) for ln in SAVING_LINES},
+                                             yc.source)
     if spec.saving is not None:
         savings = []
         for i, step in enumerate(spec.saving):
@@ -351,6 +381,13 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
             savings.append((when, {ln: getattr(step, ln) for ln in SAVING_LINES}, step.source))
     if savings and effort_mode != "budget_constrained":
         raise InputError(f"{path}: [[saving]] needs [effort] mode = 'budget_constrained' (now '{effort_mode}')")
+    if youth_cut is not None and spec.effort is not None and spec.effort.youth_cut is not None:
+        final = savings[-1][1] if savings else {ln: 0.0 for ln in SAVING_LINES}
+        for ln in SAVING_LINES:
+            if youth_cut[1][ln] > final[ln] + 1e-12:
+                raise InputError(f"{path}: effort.youth_cut.{ln} = {youth_cut[1][ln]:g} bn a year is more "
+                                 f"than the line's final saving ({final[ln]:g} bn a year in [[saving]]); "
+                                 f"allowed: 0 to {final[ln]:g}")
     if spec.scheme is not None:
         from .groups import SCHEMES
         if spec.scheme not in SCHEMES:
@@ -376,6 +413,7 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
             scheme = content.scheme
         if spec.effort is None:
             effort_mode, priority = content.effort_mode, content.priority
+            youth_cut = content.youth_cut
         if spec.saving is None and content.savings:
             # the whole saving at once: the content's final level from content_start
             last = content.savings[-1]
@@ -396,7 +434,7 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
 
     return Scenario(name=path.stem, description=spec.description.strip(), files=files,
                     start=start, n_months=n_months, changes=changes, data=data, scheme=scheme,
-                    effort_mode=effort_mode, priority=priority, savings=savings)
+                    effort_mode=effort_mode, priority=priority, savings=savings, youth_cut=youth_cut)
 
 
 def _horizon(path: Path, h: Horizon) -> tuple[int, int]:

@@ -109,7 +109,8 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
                n_months: int, engine: str = "numba", n_threads: int | None = None, ration=None):
     """Call an engine on prepared arrays; returns (occupancy, activity, flow, spell) in weight units.
 
-    ``ration`` (months, kinds, cells): share of due rationable activity delivered (default all).
+    ``ration`` (months, kinds, states, cells): share of due rationable activity delivered (default
+    all; without the states axis, the same for every state).
     """
     if engine not in ENGINES:
         raise InputError(f"--engine {engine}: unknown engine; allowed: {', '.join(ENGINES)}")
@@ -153,7 +154,7 @@ def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numb
     scale : share of the population simulated (weights make up the rest)
     population : a population to reuse (a comparison passes the same one to both runs)
     population_file : a Parquet population (see ``sim.population.POPULATION_SCHEMA``)
-    ration : share of due rationable activity delivered, (months, kinds, cells); default all
+    ration : share of due rationable activity delivered, (months, kinds, states, cells); default all
     """
     t0 = time.perf_counter()
     if not isinstance(scenario, Scenario):

@@ -17,9 +17,10 @@ from . import budget as money
 from . import capacity
 from .budget import DKK_PER_BN
 from .comparison import DERIVED, Comparison, effort_by_line, effort_saving, redeployed_by_line, reform_effort
+from .groups import GAP_GROUPS, group_of_cell
 from .parameters import EARNINGS, EXPERT_DERIVED, FULLTIME, GOAL, JOB_RETENTION, TAX_MUNICIPAL, TAX_RATE
 from .simulation import Results
-from .states import ACTIVITIES, DEST, EFFORT_LINES, EXIT_JOB, N_CELLS, STATE, STATES, cell_parts
+from .states import ACTIVITIES, DEST, EFFORT_LINES, EXIT_JOB, STATE, STATES
 
 #: the five result targets (FACTS.md §5) and what the model has for each
 RESULT_TARGETS = {
@@ -147,22 +148,6 @@ def comparison_summary(comp: Comparison) -> dict:
     return out
 
 
-#: groups for the gap: who loses activity (KL's reading: youth, vulnerable adults, insured unemployed)
-GAP_GROUPS = ("youth", "vulnerable_adults", "insured_unemployed", "sick", "other")
-
-
-def gap_group(state: str, youth: int, distance: int) -> str:
-    if youth:
-        return "youth"
-    if state == "dagpenge":
-        return "insured_unemployed"
-    if state.startswith("sick") or state == "job_clarification":
-        return "sick"
-    if distance == 2:
-        return "vulnerable_adults"
-    return "other"
-
-
 #: kinds of effort for the breakdowns by kind: kind -> cost items (sim.budget.effort_by_item)
 EFFORT_KINDS = {
     "conversations": ("conversation_jobcentre",),
@@ -176,19 +161,10 @@ RATIONED_KIND = {"conversation_jobcentre": "conversations", "offer_guidance_mont
                  "offer_education_month": "education", "job_education_month": "education"}
 
 
-def group_of_cell() -> np.ndarray:
-    """(S, C) index into GAP_GROUPS of each state and cell."""
-    out = np.zeros((len(STATES), N_CELLS), np.int64)
-    for s, state in enumerate(STATES):
-        for c in range(N_CELLS):
-            youth, distance, _, _ = cell_parts(c)
-            out[s, c] = GAP_GROUPS.index(gap_group(state, youth, distance))
-    return out
-
-
 def effort_by_group_and_kind(results, data) -> np.ndarray:
-    """Effort cost (DKK) by month, group (GAP_GROUPS) and kind (EFFORT_KINDS): (M, G, K)."""
-    items = money.effort_by_item(results, data)
+    """Variable effort cost (DKK: the part that moves with activity) by month, group
+    (GAP_GROUPS) and kind (EFFORT_KINDS): (M, G, K)."""
+    items = money.effort_by_item(results, data, variable=True)
     kind_of = {item: k for k, kind in enumerate(EFFORT_KINDS) for item in EFFORT_KINDS[kind]}
     unknown = sorted(set(items) - set(kind_of))
     if unknown:
@@ -202,8 +178,8 @@ def effort_by_group_and_kind(results, data) -> np.ndarray:
 
 
 def rationed_by_group_and_kind(comp: Comparison) -> np.ndarray:
-    """Cost (DKK, at delivered unit costs) of the activity rationed away, by month, group and kind:
-    (M, G, K); zeros for a rule-driven reform."""
+    """Cost (DKK, the variable part of the delivered unit costs) of the activity rationed away, by
+    month, group and kind: (M, G, K); zeros for a rule-driven reform."""
     res = comp.reform
     out = np.zeros((res.activity.shape[0], len(GAP_GROUPS), len(EFFORT_KINDS)))
     if comp.budgeted is None:
@@ -216,7 +192,7 @@ def rationed_by_group_and_kind(comp: Comparison) -> np.ndarray:
         k = kinds.index(RATIONED_KIND[d_name])
         for g in range(len(GAP_GROUPS)):
             out[:, g, k] += res.activity[:, a_r][:, groups == g].sum(axis=1) * cost[a_d]
-    return out
+    return out * (1.0 - money.fixed_share_by_month(res))[:, None, None]
 
 
 def effort_cut_by_group_and_kind(comp: Comparison) -> dict:

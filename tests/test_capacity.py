@@ -11,7 +11,7 @@ from sim.capacity import shares_for_cut, tiers
 from sim.comparison import compare
 from sim.summary import comparison_summary as summary
 from sim.scenario import load_scenario
-from sim.states import EFFORT_LINES, N_CELLS, SICK_STATES
+from sim.states import N_STATES, EFFORT_LINES, N_CELLS, SICK_STATES
 
 SCALE = 0.01
 
@@ -105,15 +105,43 @@ def test_lines_add_up(expert, tmp_path):
 
 
 def test_priority_rules_cut_in_order():
-    demand = np.ones((K.N_KINDS, N_CELLS))
+    demand = np.ones((K.N_KINDS, N_STATES, N_CELLS))
     far = np.array([(c // 4) % 3 == 2 for c in range(N_CELLS)])
-    share = shares_for_cut(demand, cut=demand[:, ~far].sum() / 2, tier=tiers("protect_far"))
-    assert np.all(share[:, far] == 1.0) and np.allclose(share[:, ~far], 0.5)
+    share = shares_for_cut(demand, cut=demand[:, :, ~far].sum() / 2, tier=tiers("protect_far"))
+    assert np.all(share[:, :, far] == 1.0) and np.allclose(share[:, :, ~far], 0.5)
     share = shares_for_cut(demand, cut=demand.sum() / 4, tier=tiers("proportional"))
     assert np.allclose(share, 0.75)
     youth = np.array([c >= 12 for c in range(N_CELLS)])
     share = shares_for_cut(demand, cut=1.0, tier=tiers("youth_offers_first"))
-    assert (share[K.K_CONV] == 1.0).all() and (share[:, ~youth] == 1.0).all()
+    assert (share[K.K_CONV] == 1.0).all() and (share[:, :, ~youth] == 1.0).all()
+
+
+def test_documented_priority_cuts_youth_vulnerable_and_insured_first():
+    """youth_vulnerable_insured: the sick and the others keep their activity while the three
+    groups the documents name (001) can carry the cut."""
+    from sim.groups import GAP_GROUPS, group_of_cell
+    group = np.broadcast_to(group_of_cell()[None], (K.N_KINDS, N_STATES, N_CELLS))
+    named = np.isin(group, [GAP_GROUPS.index(g) for g in ("youth", "vulnerable_adults", "insured_unemployed")])
+    demand = np.ones((K.N_KINDS, N_STATES, N_CELLS))
+    share = shares_for_cut(demand, cut=demand[named].sum() / 2, tier=tiers("youth_vulnerable_insured"))
+    assert np.allclose(share[named], 0.5) and (share[~named] == 1.0).all()
+    # more than they have: the rest falls on everyone else
+    share = shares_for_cut(demand, cut=demand[named].sum() + demand[~named].sum() / 4,
+                           tier=tiers("youth_vulnerable_insured"))
+    assert np.allclose(share[named], 0.0) and np.allclose(share[~named], 0.75)
+
+
+def test_an_allotted_cut_is_taken_from_its_group_and_no_more():
+    demand = np.ones((K.N_KINDS, N_STATES, N_CELLS))
+    youth = np.broadcast_to(np.array([c >= 12 for c in range(N_CELLS)])[None, None, :], demand.shape)
+    tier = tiers("proportional")
+    share = shares_for_cut(demand, cut=100.0, tier=tier, allotted=youth, allotted_cut=30.0)
+    assert ((1 - share) * demand)[youth].sum() == pytest.approx(30.0)
+    assert ((1 - share) * demand)[~youth].sum() == pytest.approx(70.0)
+    # the others cannot carry the rest: the allotted group gives more
+    share = shares_for_cut(demand, cut=demand[~youth].sum() + 50.0, tier=tier, allotted=youth, allotted_cut=30.0)
+    assert np.allclose(share[~youth], 0.0)
+    assert ((1 - share) * demand)[youth].sum() == pytest.approx(50.0)
 
 
 def test_saving_needs_budget_mode(tmp_path, data):

@@ -17,12 +17,23 @@ def res(short_scenario, small_population):
 
 
 def test_cost_by_item_adds_up_to_the_effort_lines(res, data):
-    items = money.effort_by_item(res, data)
+    """The variable cost of the items plus each line's fixed part is the effort; the full cost of
+    an item is its variable cost over the variable share."""
+    items = money.effort_by_item(res, data, variable=True)
+    full = money.effort_by_item(res, data)
+    fixed = money.fixed_cost_by_line(res, data)
+    share = data.params["money.effort_fixed_share"]
+    assert 0 < share < 1 and np.allclose(money.fixed_share_by_month(res), share)
     effort = money.effort(res, data)
     for month in res.months[:3] + res.months[-2:]:
         m = res.months.index(month)
-        total = sum(float(v[m].sum()) for v in items.values())
+        total = sum(float(v[m].sum()) for v in items.values()) + fixed[m].sum()
         assert total == pytest.approx(effort.loc[effort["month"] == month, "dkk"].sum(), rel=1e-12)
+        for k in items:
+            np.testing.assert_allclose(items[k][m] / (1 - share), full[k][m], rtol=1e-12)
+    lines = dict(zip(data.effort_lines["line"], data.effort_lines["baseline_bn"]))
+    for li, line in enumerate(money.EFFORT_LINES):
+        assert fixed[0, li] == pytest.approx(share * lines[line] * 1e9 / 12)
     assert set(money.CASEWORKER_ITEMS) <= set(items) and set(money.OFFER_ITEMS) <= set(items)
 
 

@@ -80,7 +80,8 @@ def test_budget_equals_grouped_tidy_tables(data):
     results = types.SimpleNamespace(
         occupancy=rng.lognormal(3, 2, (len(months), N_STATES, N_CELLS, N_BANDS)),
         activity=rng.lognormal(2, 2, (len(months), len(ACTIVITIES), N_STATES, N_CELLS)),
-        months=months, scenario=types.SimpleNamespace(name="random"))
+        months=months, regime_of_month=np.zeros(len(months), np.int64),
+        scenario=types.SimpleNamespace(name="random", regimes=lambda: ([dict(data.params)], [0] * len(months))))
     expected, expected_transfers = _reference_budget(results, data)
     got = money.budget_table(results, data)
     assert got.equals(expected) and list(got.dtypes) == list(expected.dtypes)

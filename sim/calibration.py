@@ -16,7 +16,17 @@ Three things are solved and written to ``data/calibrated.csv`` by ``reformsim ca
    paid to external providers in the base year is ``effort.external_providers_bn`` (about 3.7 bn,
    001), given the other items' shares.
 
-``report`` compares a baseline run with every target: target, model, deviation, tolerance.
+Solved and written to ``data/parameters.csv``:
+
+4. **The fixed share of the effort lines** (``money.effort_fixed_share``), which no document
+   gives, so that the expert group's reform reproduces what the documents say of its model:
+   its rule changes free about 1.2 bn in 2030 (target ``reform.bottom_up_process_savings_bn``,
+   KL reading the report in 001). The rule-driven runs do not read the share, so the bottom-up
+   saving is exactly (1 - share) x the variable cost the rule changes free: one run solves it.
+
+``report`` compares a baseline run with every baseline target (roles ``calibrated`` and
+``reported``): target, model, deviation, tolerance; ``reform_report`` compares the expert group's
+reform with the targets of role ``reform``.
 """
 
 from __future__ import annotations
@@ -39,6 +49,11 @@ from .states import N_STATES, STATE, STATES
 COHORT_SIZE = 200_000
 COHORT_MONTHS = 600
 CALIBRATED_ITEMS = ("offer_guidance_month", "offer_education_month", "case_month")
+#: the reform and year the targets of role 'reform' describe (001: the expert group's model, 2030)
+REFORM_SCENARIO = "expert_group"
+REFORM_YEAR = 2030
+#: the target that the fixed share of the effort lines is solved for
+FIXED_SHARE_TARGET = "reform.bottom_up_process_savings_bn"
 
 
 def occupancy_matrix(data: Data, cohort: int = COHORT_SIZE, months: int = COHORT_MONTHS,
@@ -161,16 +176,7 @@ def report(results, data: Data, budget_summary: dict) -> pd.DataFrame:
     model["sick.stock_fulltime"] = budget_summary["sick.stock_fulltime"]
     model.update(effort_measures(results, data, y))
     model["flows.benefit_switches_per_year"] = benefit_switches(results, y)
-    rows = []
-    for t in data.targets.itertuples():
-        if t.name not in model:
-            continue
-        m = model[t.name]
-        dev = (m - t.value) / t.value
-        rows.append((t.name, t.value, m, dev, t.tolerance, abs(dev) <= t.tolerance, t.role, t.unit,
-                     t.source))
-    return pd.DataFrame(rows, columns=["target", "value", "model", "deviation", "tolerance", "within",
-                                       "role", "unit", "source"])
+    return _rows(data, model, ("calibrated", "reported"))
 
 
 def duration_profile(results, data: Data) -> pd.DataFrame:
@@ -193,3 +199,57 @@ def duration_profile(results, data: Data) -> pd.DataFrame:
     tm, tt = sum(model.values()), sum(table.values())
     return pd.DataFrame([(k, table[k] / tt, model[k] / tm) for k in table],
                         columns=["duration", "share_2012_table", "share_model"])
+
+
+def reform_measures(summary: dict, year: int = REFORM_YEAR) -> dict:
+    """The comparison's figures under the names of the role-'reform' targets."""
+    y = str(year)
+    return {
+        "reform.bottom_up_process_savings_bn": summary["budget.bottom_up_process_savings_bn"][y],
+        "reform.rationed_bn": summary["budget.rationed_bn"][y],
+        "reform.youth_effort_cut_bn": summary["budget.effort_cut_by_group_bn"]["youth"][y],
+        "reform.vulnerable_and_insured_cut_bn": (summary["budget.effort_cut_by_group_bn"]["vulnerable_adults"][y]
+                                                 + summary["budget.effort_cut_by_group_bn"]["insured_unemployed"][y]),
+    }
+
+
+def _rows(data: Data, model: dict, roles: tuple[str, ...]) -> pd.DataFrame:
+    rows = []
+    for t in data.targets.itertuples():
+        if t.role not in roles or t.name not in model:
+            continue
+        m = model[t.name]
+        dev = (m - t.value) / t.value
+        rows.append((t.name, t.value, m, dev, t.tolerance, abs(dev) <= t.tolerance, t.role, t.unit,
+                     t.source))
+    return pd.DataFrame(rows, columns=["target", "value", "model", "deviation", "tolerance", "within",
+                                       "role", "unit", "source"])
+
+
+def reform_report(data: Data, summary: dict, year: int = REFORM_YEAR) -> pd.DataFrame:
+    """The expert group's reform (``summary``: its comparison's summary) against the targets of
+    role ``reform``, in ``report``'s columns."""
+    return _rows(data, reform_measures(summary, year), ("reform",))
+
+
+def solve_fixed_share(bottom_up_bn: float, share_now: float, target_bn: float) -> float:
+    """The fixed share that makes the bottom-up saving ``target_bn``, given the saving
+    ``bottom_up_bn`` at the share ``share_now`` (the saving is (1 - share) x what is freed)."""
+    freed = bottom_up_bn / (1.0 - share_now)
+    share = 1.0 - target_bn / freed if freed > 0 else math.nan
+    if not 0.0 <= share < 1.0:
+        raise ValueError(f"no fixed share in [0, 1) gives {target_bn:.2f} bn: the rule changes free "
+                         f"{freed:.2f} bn of variable cost")
+    return share
+
+
+def write_parameter(data: Data, name: str, value: float) -> None:
+    """Set the value of one row of ``data/parameters.csv``, leaving every other byte as it is."""
+    path = data.directory / "parameters.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    hits = [i for i, line in enumerate(lines) if line.split(",", 1)[0] == name]
+    if len(hits) != 1:
+        raise ValueError(f"{path}: {len(hits)} rows named '{name}'")
+    first, rest = lines[hits[0]].split(",", 2)[0], lines[hits[0]].split(",", 2)[2]
+    lines[hits[0]] = f"{first},{value},{rest}"
+    path.write_text("".join(lines), encoding="utf-8")

@@ -36,6 +36,7 @@ KINDS = (
 )
 MAX_ROUNDS = 8
 TOLERANCE = 0.002         # share of a line's yearly budget
+ROUNDING = 1e-9           # share of a budget below which spending and budget are equal (float sums)
 
 
 def tiers(priority: str) -> np.ndarray:
@@ -171,10 +172,10 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
         over = spent_y - budget_y
         if cut is None:
             cut = np.maximum(yearly(fixed) + demand_y.sum(axis=(2, 3, 4)) - budget_y, 0.0)
-            # a budget met to rounding (the same activity summed in another order) needs no cut
-            cut[cut <= 1e-9 * np.abs(budget_y)] = 0.0
         else:
             cut = np.maximum(cut + over, 0.0)
+        # a budget met to rounding (the same activity summed in another order) needs no cut
+        cut[cut <= ROUNDING * np.abs(budget_y)] = 0.0
         gap = np.where(cut > 0, over, 0.0)
         if rounds == 1 and not (cut > 0).any():
             break                                   # no line needs a cut: the rule-driven run stands
@@ -201,6 +202,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
     fixed, delivered, _ = line_costs(res)
     spending = fixed + delivered.sum(axis=(2, 3, 4))
     redeployed = np.maximum(budget - spending, 0.0)
+    redeployed[redeployed <= ROUNDING * np.abs(budget)] = 0.0
     # redeployment is settled by year: money short in one month is made up by money left in another
     for y in year_ids:
         sel = years == y

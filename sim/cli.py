@@ -191,8 +191,12 @@ def cmd_calibrate(args) -> int:
     import pandas as pd
 
     from . import budget as money
-    from .calibration import (duration_profile, occupancy_matrix, report, solve_inflows,
-                              solve_external_share, solve_unit_costs, write_calibrated)
+    from .calibration import (FIXED_SHARE_TARGET, REFORM_SCENARIO, REFORM_YEAR, duration_profile,
+                              occupancy_matrix, reform_report, report, solve_fixed_share, solve_inflows,
+                              solve_external_share, solve_unit_costs, write_calibrated, write_parameter)
+    from .comparison import compare
+    from .parameters import FIXED_SHARE
+    from .summary import comparison_summary
     from .parameters import load_data
     from .report import prepare_out, write_json
     from .summary import baseline_summary
@@ -232,19 +236,33 @@ def cmd_calibrate(args) -> int:
         write_calibrated(data, inflows, stocks, costs, share)
         data = load_data()
         print(f"wrote {data.directory / 'calibrated.csv'}")
+    print(f"comparing baseline with {REFORM_SCENARIO} for the reform targets ...", flush=True)
+    reform = comparison_summary(compare("baseline", REFORM_SCENARIO, seed=args.seed, data=data, breakdown=False))
+    if args.write:
+        try:
+            share = solve_fixed_share(reform["budget.bottom_up_process_savings_bn"][str(REFORM_YEAR)],
+                                      float(data.params[FIXED_SHARE]), data.target(FIXED_SHARE_TARGET))
+        except ValueError as exc:
+            raise InputError(f"{data.directory / 'targets.csv'}: {FIXED_SHARE_TARGET}: {exc}") from None
+        write_parameter(data, FIXED_SHARE, round(share, 4))
+        data = load_data()
+        print(f"wrote {FIXED_SHARE} = {round(share, 4)} to {data.directory / 'parameters.csv'}")
+        reform = comparison_summary(compare("baseline", REFORM_SCENARIO, seed=args.seed, data=data,
+                                            breakdown=False))
     res = simulate("baseline", seed=args.seed, data=data)
     budget = money.budget_table(res, data)
     summary = baseline_summary(res, budget)
-    table = report(res, data, summary)
+    table = pd.concat([report(res, data, summary), reform_report(data, reform)], ignore_index=True)
     # how the effort is spent, under the targets' names (docs/effort.md)
     summary.update({t: float(m) for t, m in zip(table["target"], table["model"])
-                    if t.startswith(("effort.", "flows."))})
+                    if t.startswith(("effort.", "flows.", "reform."))})
     profile = duration_profile(res, data)
     table.to_csv(out / "calibration.csv", index=False)
     profile.to_csv(out / "sick_duration_profile.csv", index=False)
     write_json(out / "summary.json", summary)
     with pd.option_context("display.width", 140, "display.max_colwidth", 40):
-        print(f"Baseline {res.base_year} against the targets in data/targets.csv (seed {args.seed}):")
+        print(f"Baseline {res.base_year} (roles calibrated, reported) and {REFORM_SCENARIO} {REFORM_YEAR} "
+              f"(role reform) against the targets in data/targets.csv (seed {args.seed}):")
         print(table[["target", "value", "model", "deviation", "tolerance", "within", "role"]]
               .to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
         print("\nSick stock by duration (shares; 2012 table, pre-2014 rules):")

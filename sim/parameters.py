@@ -405,7 +405,7 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
     tg = _read(d / "targets.csv")
     tg["value"] = _numeric(tg, "value", d / "targets.csv", 0)
     tg["tolerance"] = _numeric(tg, "tolerance", d / "targets.csv", 0, 1)
-    _names(tg, "role", ("calibrated", "reported"), d / "targets.csv")
+    _names(tg, "role", ("calibrated", "reported", "reform"), d / "targets.csv")
 
     rates = _read(d / "rates.csv")
     rates["dkk_per_month"] = _numeric(rates, "dkk_per_month", d / "rates.csv", 0)

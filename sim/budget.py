@@ -165,6 +165,15 @@ def fixed_share_by_month(results) -> np.ndarray:
     return values[np.asarray(results.regime_of_month)]
 
 
+def unrealised_cost(base: np.ndarray, res: np.ndarray, share: np.ndarray | None) -> np.ndarray:
+    """What each effort line still pays for staff and contracts freed but not yet shed, DKK by
+    month and line (M, L): the fall in its cost (``base`` - ``res``) times the share of it not
+    yet realised (``1 - share``; ``sim.comparison.realisation``). Zeros where ``share`` is None."""
+    if share is None:
+        return np.zeros_like(res)
+    return np.maximum(base - res, 0.0) * (1.0 - share)
+
+
 def fixed_cost_by_line(results, data: Data) -> np.ndarray:
     """The part of each effort line that does not move with activity, DKK by month: (M, L), the
     fixed share of the line's documented total (``data/effort_lines.csv``), a twelfth a month."""

@@ -34,7 +34,7 @@ KINDS = (
     (L.K_OFFER_EDUCATION, "other_effort", "offer_education_month", "education_months_rationed"),
     (L.K_JOBEDU, "other_effort", "job_education_month", "job_education_rationed"),
 )
-MAX_ROUNDS = 8
+MAX_ROUNDS = 12
 TOLERANCE = 0.002         # share of a line's yearly budget
 ROUNDING = 1e-9           # share of a budget below which spending and budget are equal (float sums)
 
@@ -67,7 +67,7 @@ class Budgeted:
     results: object                # Results of the final round
     ration: np.ndarray             # (months, kinds, states, cells)
     budget: np.ndarray             # (months, lines) DKK
-    spending: np.ndarray           # (months, lines) DKK of activity the model represents
+    spending: np.ndarray           # (months, lines) DKK: activity, and freed staff and contracts not yet shed
     redeployed: np.ndarray         # (months, lines) DKK left over, kept in the effort
     rounds: int
     over_budget: np.ndarray | None = None   # (years, lines) DKK the fixed costs alone exceed the budget
@@ -134,7 +134,8 @@ def shares_for_cut(demand: np.ndarray, cut: float, tier: np.ndarray, allotted: n
     return np.clip(share, 0.0, 1.0)
 
 
-def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> Budgeted:
+def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
+          realised: np.ndarray | None = None) -> Budgeted:
     """Find the rationing that keeps each line within its budget, year by year.
 
     Shares are set per calendar year (offers last several months, so a month's spending follows
@@ -146,7 +147,10 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
     baseline_effort : (months, lines) the baseline's monthly spending on each effort line, DKK
     run : callable(ration) -> Results, simulating ``scenario`` with the given delivery shares
     first : the rule-driven run of ``scenario`` (saves one round), or None
+    realised : (months, lines) share of a fall in a line's cost that is money (the rest is still
+        paid for staff and contracts not yet shed and counts against the budget); default all
     """
+    share_realised = np.ones_like(baseline_effort) if realised is None else realised
     lines = [EFFORT_LINES.index(ln) for ln in SAVING_LINES]
     budget = baseline_effort.copy()
     budget[:, lines] -= scenario.saving_levels() * money.DKK_PER_BN / 12.0
@@ -167,13 +171,16 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
     rounds = 1
     while True:
         fixed, delivered, rationed = line_costs(res)
-        spent_y = yearly(fixed + delivered.sum(axis=(2, 3, 4)))
+        activity = fixed + delivered.sum(axis=(2, 3, 4))           # (M, L)
+        spent_y = yearly(activity + money.unrealised_cost(baseline_effort, activity, share_realised))
         demand_y = yearly(delivered + rationed)                  # (Y, L, kinds, S, C) at full delivery
         over = spent_y - budget_y
+        # a krone of activity cut saves the realised share of it where the line is below the baseline
+        saves = yearly(np.where(activity < baseline_effort, share_realised, 1.0)) / yearly(np.ones_like(activity))
         if cut is None:
             cut = np.maximum(yearly(fixed) + demand_y.sum(axis=(2, 3, 4)) - budget_y, 0.0)
         else:
-            cut = np.maximum(cut + over, 0.0)
+            cut = np.maximum(cut + over / np.maximum(saves, 0.05), 0.0)
         # a budget met to rounding (the same activity summed in another order) needs no cut
         cut[cut <= ROUNDING * np.abs(budget_y)] = 0.0
         gap = np.where(cut > 0, over, 0.0)
@@ -201,6 +208,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None) -> B
         rounds += 1
     fixed, delivered, _ = line_costs(res)
     spending = fixed + delivered.sum(axis=(2, 3, 4))
+    spending = spending + money.unrealised_cost(baseline_effort, spending, share_realised)
     redeployed = np.maximum(budget - spending, 0.0)
     redeployed[redeployed <= ROUNDING * np.abs(budget)] = 0.0
     # redeployment is settled by year: money short in one month is made up by money left in another

@@ -4,8 +4,13 @@ The keys of ``summary.json`` computed from a comparison are in :mod:`sim.summary
 
 Both runs use the same population and the same counter-based draws, so every difference is an
 effect of the reform, not Monte Carlo noise: ``compare baseline baseline`` differs by exactly
-zero. Provisions are added one at a time in the order of the reform file; the savings of the
-steps telescope, so the parts add up to the whole.
+zero. Each provision's part of the bottom-up saving is its Shapley value (``Breakdown``).
+
+Savings take time: a fall in the cost of an effort line is money only as staff leave and
+contracts run out, linearly over ``money.savings_realisation_months.<line>`` months from the
+reform's first month (``realisation``). Until then the line still pays for what was freed
+(``sim.budget.unrealised_cost``): the reform's budget carries it, the budget-constrained mode
+must find it, and the bottom-up saving counts only the realised part.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import pandas as pd
 
 from . import budget as money
 from .errors import InputError
+from .parameters import REALISATION
 from .scenario import Change, Scenario, load_scenario
 from .simulation import Results, build_population, simulate
 from .states import DERIVED_LINE, EFFORT_LINES
@@ -88,9 +94,37 @@ def breakdown_orders(provisions: list[str], n_orders: int = BREAKDOWN_ORDERS) ->
     return [tuple(names[i] for i in rng.permutation(n)) for _ in range(n_orders)], False
 
 
-def effort_saving(base: Results, res: Results) -> pd.Series:
-    """Yearly effort saving of ``res`` against ``base`` on the three effort lines (bn DKK)."""
-    return (effort_by_line(base).sum(axis=1) - effort_by_line(res).sum(axis=1)) / money.DKK_PER_BN
+def reform_start(baseline: Scenario, reform: Scenario) -> int | None:
+    """Month index of the reform's first change beyond the baseline's or first saving (None for
+    a reform that changes nothing)."""
+    months = [ch.month - reform.start for ch in extra_changes(baseline, reform)]
+    levels = reform.saving_levels().sum(axis=1)
+    if (levels > 0).any():
+        months.append(int(np.argmax(levels > 0)))
+    return max(min(months), 0) if months else None
+
+
+def realisation(reform: Scenario, start: int | None) -> np.ndarray:
+    """Share of a fall in each effort line's cost that is money, by month: (M, L). From the
+    reform's first month ``start``, (k + 1) / T in its k-th month up to 1, T the line's
+    ``money.savings_realisation_months``; 1 before it (nothing has changed) and for no reform."""
+    out = np.ones((reform.n_months, len(EFFORT_LINES)))
+    if start is None:
+        return out
+    params = reform.params_at(start)
+    k = np.arange(reform.n_months) - start
+    for li, ln in enumerate(EFFORT_LINES):
+        out[k >= 0, li] = np.minimum((k[k >= 0] + 1) / float(params[REALISATION + ln]), 1.0)
+    return out
+
+
+def effort_saving(base: Results, res: Results, share: np.ndarray | None = None) -> pd.Series:
+    """Yearly effort saving of ``res`` against ``base`` on the three effort lines (bn DKK): the
+    fall in their cost, less what is not yet realised (``share``, see ``realisation``)."""
+    b, r = effort_by_line(base, monthly=True), effort_by_line(res, monthly=True)
+    paid = r.to_numpy() + money.unrealised_cost(b.to_numpy(), r.to_numpy(), share)
+    diff = pd.Series((b.to_numpy() - paid).sum(axis=1), index=b.index)
+    return diff.groupby(diff.index.str[:4].astype(int)).sum().rename_axis("year") / money.DKK_PER_BN
 
 
 @dataclass
@@ -103,6 +137,7 @@ class Comparison:
     budget: pd.DataFrame | None = None
     rule_driven: Results | None = None      # the reform with the law setting activity
     budgeted: object | None = None          # sim.capacity.Budgeted in the budget-constrained mode
+    realised: np.ndarray | None = None      # (M, L) share of a fall in a line's cost that is money
 
     @property
     def years(self) -> list[int]:
@@ -145,6 +180,7 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
     say(f"reform '{reform.name}'")
     ref = simulate(reform, seed, engine, scale, population=population)
     rule_driven, budgeted = ref, None
+    share = realisation(reform, reform_start(baseline, reform))
     if reform.effort_mode == "budget_constrained":
         from . import capacity
         base_effort = effort_by_line(base, monthly=True).to_numpy()
@@ -152,14 +188,15 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
         def run(ration):
             say(f"reform '{reform.name}' within its budget")
             return simulate(reform, seed, engine, scale, population=population, ration=ration)
-        budgeted = capacity.solve(reform, base_effort, run, first=ref)
+        budgeted = capacity.solve(reform, base_effort, run, first=ref, realised=share)
         ref = budgeted.results
     parts = None
     if breakdown:
         extra = extra_changes(baseline, reform)
         provisions = list(dict.fromkeys(ch.provision for ch in extra))
         orders, exact = breakdown_orders(provisions, n_orders)
-        saving_of = {frozenset(): 0.0 * effort_saving(base, base), frozenset(provisions): effort_saving(base, rule_driven)}
+        saving_of = {frozenset(): 0.0 * effort_saving(base, base),
+                     frozenset(provisions): effort_saving(base, rule_driven, share)}
         needed = list(dict.fromkeys(frozenset(order[:k]) for order in orders for k in range(1, len(order))))
         needed = [s for s in needed if s not in saving_of]
         for k, subset in enumerate(needed):
@@ -167,9 +204,10 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
             partial = dataclasses.replace(reform, name=f"{reform.name}+{len(subset)}of{len(provisions)}",
                                           changes=list(baseline.changes) + chosen)
             say(f"provisions, run {k + 1}/{len(needed)}")
-            saving_of[subset] = effort_saving(base, simulate(partial, seed, engine, scale, population=population))
+            saving_of[subset] = effort_saving(base, simulate(partial, seed, engine, scale, population=population),
+                                              share)
         parts = Breakdown(provisions, orders, exact, saving_of)
-    comp = Comparison(base, ref, parts, rule_driven=rule_driven, budgeted=budgeted)
+    comp = Comparison(base, ref, parts, rule_driven=rule_driven, budgeted=budgeted, realised=share)
     comp.budget = comparison_budget(comp)
     return comp
 
@@ -185,10 +223,13 @@ def comparison_budget(comp: Comparison) -> pd.DataFrame:
     data = comp.baseline.scenario.data
     tables = {"baseline": money.budget_table(comp.baseline, data),
               "reform": money.budget_table(comp.reform, data)}
+    # what is paid beyond the activity: money left under the budget stays in the effort
+    # (redeployed), and freed staff and contracts are paid until they are shed (unrealised)
+    extra = unrealised_by_line(comp) + one_offs_by_line(comp)
     if comp.budgeted is not None:
-        # money left under the budget stays in the effort (redeployed)
-        red = redeployed_by_line(comp)
-        extra = red.stack().rename("dkk").reset_index().rename(columns={"level_1": "line"})
+        extra = extra + redeployed_by_line(comp)
+    if (extra.to_numpy() != 0).any():
+        extra = extra.stack().rename("dkk").reset_index().rename(columns={"level_1": "line"})
         extra = extra.assign(scenario=comp.reform.scenario.name, payer="municipality")
         tables["reform"] = (pd.concat([tables["reform"], extra[["year", "scenario", "line", "payer", "dkk"]]])
                             .groupby(["year", "scenario", "line", "payer"], as_index=False, sort=False)["dkk"].sum())
@@ -227,9 +268,26 @@ def redeployed_by_line(comp: Comparison) -> pd.DataFrame:
     return red.groupby("year").sum()
 
 
+def unrealised_by_line(comp: Comparison) -> pd.DataFrame:
+    """What the reform's lines still pay for freed staff and contracts, by year and line (DKK)."""
+    b, r = effort_by_line(comp.baseline, monthly=True), effort_by_line(comp.reform, monthly=True)
+    u = pd.DataFrame(money.unrealised_cost(b.to_numpy(), r.to_numpy(), comp.realised), columns=list(EFFORT_LINES))
+    u["year"] = comp.baseline.year_of_month
+    return u.groupby("year").sum()
+
+
+def one_offs_by_line(comp: Comparison) -> pd.DataFrame:
+    """The reform's one-off costs (``[[one_off]]``: implementation) by year and line (DKK)."""
+    out = 0.0 * effort_by_line(comp.reform)
+    for year, line, bn, _, _ in comp.reform.scenario.one_offs:
+        out.loc[year, line] += bn * money.DKK_PER_BN
+    return out
+
+
 def reform_effort(comp: Comparison) -> pd.DataFrame:
-    """The reform's effort by year and line, including redeployed money (DKK)."""
-    e = effort_by_line(comp.reform)
+    """The reform's effort by year and line, including redeployed money, what is paid for freed
+    staff and contracts not yet shed, and one-off costs (DKK)."""
+    e = effort_by_line(comp.reform) + unrealised_by_line(comp) + one_offs_by_line(comp)
     return e + redeployed_by_line(comp) if comp.budgeted is not None else e
 
 

@@ -63,8 +63,11 @@ FULLTIME = "money.fulltime_factor_of_jobs"
 GOAL = "money.labour_supply_goal_persons"
 EXPERT_DERIVED = "money.derived_effects_expert_group_bn"
 FIXED_SHARE = "money.effort_fixed_share"
+#: months until a saving on each effort line is all money: ``REALISATION + line``
+REALISATION = "money.savings_realisation_months."
 MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE, TAX_MUNICIPAL, GOAL, EXPERT_DERIVED, FULLTIME,
-                    FIXED_SHARE)
+                    FIXED_SHARE, REALISATION + "jobcentre_operations", REALISATION + "guidance_upskilling",
+                    REALISATION + "other_effort")
 
 
 #: the unit that marks a schedule: a list of months in a spell

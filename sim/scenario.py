@@ -96,6 +96,22 @@ class Saving(_Strict):
     source: str = Field(min_length=1)
 
 
+class OneOff(_Strict):
+    provision: str = Field(min_length=1)
+    year: int = Field(ge=2000, le=2100, description="calendar year of the cost")
+    line: str = Field(description="effort line that pays it")
+    bn: float = Field(ge=0, le=11.4, description="bn DKK in that year")
+    source: str = Field(min_length=1)
+
+    @field_validator("line")
+    @classmethod
+    def _line(cls, v):
+        if v not in SAVING_LINES:
+            raise ValueError(f"'{v}' is not an effort line{did_you_mean(v, SAVING_LINES)}; "
+                             f"allowed: {', '.join(SAVING_LINES)}")
+        return v
+
+
 class ScenarioFile(_Strict):
     description: str = Field(min_length=1)
     baseline: str | None = None
@@ -108,6 +124,8 @@ class ScenarioFile(_Strict):
     change: list[ChangeEntry] = Field(default_factory=list)
     effort: Effort | None = None
     saving: list[Saving] | None = None
+    one_off: list[OneOff] | None = Field(default=None, description="one-off costs of the reform "
+                                         "(implementation), outside any budget")
 
     @field_validator("saving")
     @classmethod
@@ -183,6 +201,7 @@ class Scenario:
     origin: str | None = None      # where a scenario built in Python came from (for messages)
     savings: list[tuple[int, dict, str]] = field(default_factory=list)  # (month, {line: bn/yr}, source)
     youth_cut: tuple[str, dict, str] | None = None   # (provision, {line: bn/yr at full effect}, source)
+    one_offs: list[tuple[int, str, float, str, str]] = field(default_factory=list)  # (year, line, bn, provision, source)
 
     @property
     def provisions(self) -> list[str]:
@@ -301,7 +320,7 @@ def _allowed_keys(loc) -> list[str]:
         if isinstance(part, int):
             continue
         model = {"horizon": Horizon, "change": ChangeEntry, "effort": Effort, "saving": Saving,
-                 "youth_cut": YouthCut}.get(part, model)
+                 "youth_cut": YouthCut, "one_off": OneOff}.get(part, model)
     return list(model.model_fields)
 
 
@@ -351,6 +370,7 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         scheme = base.scheme
         effort_mode, priority, savings = base.effort_mode, base.priority, list(base.savings)
         youth_cut = base.youth_cut
+        one_offs = list(base.one_offs)
         if spec.horizon is not None:
             start, n_months = _horizon(path, spec.horizon)
     else:
@@ -360,6 +380,14 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         files, changes, scheme = [path], [], "current"
         effort_mode, priority, savings = "rule_driven", "proportional", []
         youth_cut = None
+        one_offs = []
+    if spec.one_off is not None:
+        one_offs = []
+        first, last = 2000 + start // 12, 2000 + (start + n_months - 1) // 12
+        for i, o in enumerate(spec.one_off):
+            if not first <= o.year <= last:
+                raise InputError(f"{path}: one_off[{i}].year = {o.year} is outside the horizon {first} to {last}")
+            one_offs.append((o.year, o.line, o.bn, o.provision, o.source))
     if spec.effort is not None:
         effort_mode, priority = spec.effort.mode, spec.effort.priority
         yc = spec.effort.youth_cut
@@ -434,7 +462,8 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
 
     return Scenario(name=path.stem, description=spec.description.strip(), files=files,
                     start=start, n_months=n_months, changes=changes, data=data, scheme=scheme,
-                    effort_mode=effort_mode, priority=priority, savings=savings, youth_cut=youth_cut)
+                    effort_mode=effort_mode, priority=priority, savings=savings, youth_cut=youth_cut,
+                    one_offs=one_offs)
 
 
 def _horizon(path: Path, h: Horizon) -> tuple[int, int]:

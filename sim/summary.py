@@ -16,7 +16,8 @@ import pandas as pd
 from . import budget as money
 from . import capacity
 from .budget import DKK_PER_BN
-from .comparison import DERIVED, Comparison, effort_by_line, effort_saving, redeployed_by_line, reform_effort
+from .comparison import (DERIVED, Comparison, effort_by_line, effort_saving, one_offs_by_line, redeployed_by_line,
+                         reform_effort, unrealised_by_line)
 from .groups import GAP_GROUPS, group_of_cell
 from .parameters import EARNINGS, EXPERT_DERIVED, FULLTIME, GOAL, JOB_RETENTION, TAX_MUNICIPAL, TAX_RATE
 from .simulation import Results
@@ -86,7 +87,7 @@ def comparison_summary(comp: Comparison) -> dict:
     savings = {y: sum(by_line[ln][y] for ln in by_line) for y in by_line[DERIVED]}
 
     # bottom-up: what the rule changes free in the rule-driven runs, and its split by provision
-    bottom_up = yr(effort_saving(comp.baseline, comp.rule_driven))
+    bottom_up = yr(effort_saving(comp.baseline, comp.rule_driven, comp.realised))
     out.update(effort_cut_by_group_and_kind(comp))
     parts, errors = {}, {}
     if comp.breakdown is not None:
@@ -161,10 +162,23 @@ RATIONED_KIND = {"conversation_jobcentre": "conversations", "offer_guidance_mont
                  "offer_education_month": "education", "job_education_month": "education"}
 
 
-def effort_by_group_and_kind(results, data) -> np.ndarray:
+def _line_of_item(data) -> dict[str, int]:
+    """The effort line (index into EFFORT_LINES) of each cost item."""
+    _, line, _ = money.unit_costs(data)
+    out = {name: int(line[a]) for a, name in enumerate(ACTIVITIES) if line[a] >= 0}
+    case = data.unit_costs.set_index("activity").loc[money.CASE_MONTH, "line"]
+    out[money.CASE_MONTH] = EFFORT_LINES.index(case)
+    return out
+
+
+def effort_by_group_and_kind(results, data, share_by_line: np.ndarray | None = None) -> np.ndarray:
     """Variable effort cost (DKK: the part that moves with activity) by month, group
-    (GAP_GROUPS) and kind (EFFORT_KINDS): (M, G, K)."""
+    (GAP_GROUPS) and kind (EFFORT_KINDS): (M, G, K); each item times ``share_by_line`` (M, L) of
+    its line where given."""
     items = money.effort_by_item(results, data, variable=True)
+    if share_by_line is not None:
+        line_of = _line_of_item(data)
+        items = {k: v * share_by_line[:, line_of[k]][:, None, None] for k, v in items.items()}
     kind_of = {item: k for k, kind in enumerate(EFFORT_KINDS) for item in EFFORT_KINDS[kind]}
     unknown = sorted(set(items) - set(kind_of))
     if unknown:
@@ -178,8 +192,9 @@ def effort_by_group_and_kind(results, data) -> np.ndarray:
 
 
 def rationed_by_group_and_kind(comp: Comparison) -> np.ndarray:
-    """Cost (DKK, the variable part of the delivered unit costs) of the activity rationed away, by
-    month, group and kind: (M, G, K); zeros for a rule-driven reform."""
+    """Cost (DKK, the variable part of the delivered unit costs, the share of it realised as money
+    by then) of the activity rationed away, by month, group and kind: (M, G, K); zeros for a
+    rule-driven reform."""
     res = comp.reform
     out = np.zeros((res.activity.shape[0], len(GAP_GROUPS), len(EFFORT_KINDS)))
     if comp.budgeted is None:
@@ -187,11 +202,13 @@ def rationed_by_group_and_kind(comp: Comparison) -> np.ndarray:
     cost, _, _ = money.unit_costs(res.scenario.data)
     groups = group_of_cell()
     kinds = list(EFFORT_KINDS)
-    for _, _, d_name, r_name in capacity.KINDS:
+    realised = comp.realised if comp.realised is not None else np.ones((res.activity.shape[0], len(EFFORT_LINES)))
+    for _, line, d_name, r_name in capacity.KINDS:
         a_d, a_r = ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
         k = kinds.index(RATIONED_KIND[d_name])
+        money_share = realised[:, EFFORT_LINES.index(line)]
         for g in range(len(GAP_GROUPS)):
-            out[:, g, k] += res.activity[:, a_r][:, groups == g].sum(axis=1) * cost[a_d]
+            out[:, g, k] += res.activity[:, a_r][:, groups == g].sum(axis=1) * cost[a_d] * money_share
     return out * (1.0 - money.fixed_share_by_month(res))[:, None, None]
 
 
@@ -201,14 +218,23 @@ def effort_cut_by_group_and_kind(comp: Comparison) -> dict:
     by group (``budget.effort_cut_by_group_bn``)."""
     data = comp.baseline.scenario.data
     years = comp.baseline.year_of_month
-    freed = (effort_by_group_and_kind(comp.baseline, data)
-             - effort_by_group_and_kind(comp.rule_driven, data))            # (M, G, K)
+    # the realised share of each line's fall, as in the bottom-up total (sim.comparison.effort_saving)
+    fall = (effort_by_line(comp.baseline, monthly=True).to_numpy()
+            - effort_by_line(comp.rule_driven, monthly=True).to_numpy())
+    share = None if comp.realised is None else np.where(fall > 0, comp.realised, 1.0)
+    freed = (effort_by_group_and_kind(comp.baseline, data, share)
+             - effort_by_group_and_kind(comp.rule_driven, data, share))     # (M, G, K)
     rationed = rationed_by_group_and_kind(comp)
 
     def by_year(monthly: np.ndarray) -> dict:
         return {str(y): float(monthly[years == y].sum() / DKK_PER_BN) for y in np.unique(years)}
 
+    unrealised = unrealised_by_line(comp)
+    one_off = one_offs_by_line(comp).sum(axis=1)
     return {
+        "budget.one_off_costs_bn": {str(y): float(one_off.loc[y] / DKK_PER_BN) for y in one_off.index},
+        "budget.unrealised_bn": {ln: {str(y): float(unrealised.loc[y, ln] / DKK_PER_BN) for y in unrealised.index}
+                                 for ln in EFFORT_LINES},
         "budget.bottom_up_by_group_bn": {g: by_year(freed[:, i].sum(axis=1)) for i, g in enumerate(GAP_GROUPS)},
         "budget.bottom_up_by_kind_bn": {k: by_year(freed[:, :, i].sum(axis=1)) for i, k in enumerate(EFFORT_KINDS)},
         "budget.rationed_bn": by_year(rationed.sum(axis=(1, 2))),

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .layout import R_RESTART_CONTACT
 from .parameters import FIXED_SHARE, Data
+from .population import WEIGHT_UNIT
 from .states import (ACTIVITIES, BANDS, BENEFIT_OF_STATE, DISTANCE_CLASSES, EFFORT_LINES,
                      FURTHEST_STATES, N_CELLS, N_STATES, PAYERS, STATE, STATES, cell_parts)
 
@@ -260,16 +261,31 @@ def switch_mask() -> np.ndarray:
     return mask
 
 
+def sick_from_unemployment_spells(results, year: int) -> float:
+    """New sick-benefit spells in ``year`` of persons sick from unemployment (the sick states' cells
+    without the from-a-job flag): persons. Each is a move from dagpenge or social assistance to
+    sickness benefit that the model represents as a new spell, not as a move between states."""
+    pop = results.population
+    months = np.flatnonzero(results.year_of_month == year)
+    flag = pop.cell.astype(np.int64) % 2
+    new = ((pop.state == STATE["sick"]) & (pop.months_in_state == 0) & (flag == 0)
+           & (pop.entry_month >= months[0]) & (pop.entry_month <= months[-1]))
+    return float(pop.weight[new].sum() / WEIGHT_UNIT)
+
+
 def benefit_switches(results, year: int) -> float:
     """Changes of benefit in ``year`` that restart the contact process (KL's "ydelsesskift", 000):
     persons a year. A move counts where it changes the benefit (:func:`switch_mask`) and the
     destination restarts the contact process for every cell in the year's first regime (the
-    general rule today)."""
+    general rule today); so does a new sick spell of a person sick from unemployment
+    (:func:`sick_from_unemployment_spells`: from dagpenge or social assistance to sickness benefit),
+    where the sick-benefit state restarts it."""
     months = np.flatnonzero(results.year_of_month == year)
     regime = results.regime_of_month[months[0]]
     restarts = results.tables.rules[regime, :, :, R_RESTART_CONTACT].min(axis=1) == 1      # (S,)
     moves = results.flow[months][:, :N_STATES, :N_STATES].sum(axis=0)                       # (S, S)
-    return float(moves[switch_mask() & restarts[None, :]].sum())
+    sick = sick_from_unemployment_spells(results, year) if restarts[STATE["sick"]] else 0.0
+    return float(moves[switch_mask() & restarts[None, :]].sum()) + sick
 
 
 def _case_month_line(data: Data) -> str:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from sim import budget as money
+from sim.population import WEIGHT_UNIT
 from sim.simulation import simulate
 from sim.states import BENEFIT_OF_STATE, DISTANCE_CLASSES, FURTHEST_STATES, N_CELLS, STATE, STATES, cell_parts
 
@@ -69,11 +70,18 @@ def test_benefit_switches_need_a_restart(short_scenario, small_population, res):
                                              source="test")
     quiet = simulate(no_restart, seed=3, population=small_population)
     assert money.benefit_switches(quiet, y) == 0
-    # by hand: moves between jobcentre cases on different benefits
+    # by hand: moves between jobcentre cases on different benefits, and new sick spells of
+    # persons sick from unemployment (from dagpenge or social assistance to sickness benefit)
     moves = res.flow[res.year_of_month == y][:, :len(STATES), :len(STATES)].sum(axis=0)
     by_hand = sum(moves[STATE[a], STATE[b]] for a in money.CASE_STATES for b in money.CASE_STATES
                   if BENEFIT_OF_STATE[a] and BENEFIT_OF_STATE[b] and BENEFIT_OF_STATE[a] != BENEFIT_OF_STATE[b])
-    assert money.benefit_switches(res, y) == pytest.approx(by_hand)
+    pop = small_population
+    months = np.flatnonzero(res.year_of_month == y)
+    sick = sum(int(w) for st, mis, c, e, w in zip(pop.state, pop.months_in_state, pop.cell, pop.entry_month, pop.weight)
+               if st == STATE["sick"] and mis == 0 and cell_parts(int(c))[3] == 0 and months[0] <= e <= months[-1])
+    sick /= WEIGHT_UNIT
+    assert sick > 0 and money.sick_from_unemployment_spells(res, y) == pytest.approx(sick)
+    assert money.benefit_switches(res, y) == pytest.approx(by_hand + sick)
     mask = money.switch_mask()
     assert not mask[STATE["sick"], STATE["sick_extended"]] and not mask[STATE["ledighedsydelse"], STATE["flex_job"]]
     assert mask[STATE["dagpenge"], STATE["sa_job_ready"]] and mask[STATE["sick"], STATE["job_clarification"]]

@@ -239,3 +239,22 @@ def test_example_is_small(data):
     sweep = load_sweep(ROOT / "configs" / "sweeps" / "example.toml", data)
     assert len(sweep.runs) <= 8 and sweep.scale == 0.02
     assert sweep.n_draws >= 2 and len(sweep.seeds) >= 2 and len(sweep.variants) >= 2
+
+
+def test_fixed_share_sweep_draws_the_share_for_both_scenarios(data):
+    """configs/sweeps/fixed_share.toml varies the calibrated fixed share over its stated range, for
+    baseline and reform alike (a world parameter), and the comparison reads it."""
+    from sim.sweep.run import apply_values
+    from sim.comparison import compare
+    from sim.summary import comparison_summary
+    sweep = load_sweep(ROOT / "configs" / "sweeps" / "fixed_share.toml", data)
+    assert len(sweep.runs) == 5
+    values = [run.values["money.effort_fixed_share"] for run in sweep.runs]
+    assert all(0.1 <= v <= 0.5 for v in values) and len(set(values)) == 5
+    base, reform = apply_values(load_scenario("baseline", data), load_scenario("expert_group", data),
+                                {"money.effort_fixed_share": 0.5})
+    s = comparison_summary(compare(base, reform, seed=1, scale=0.01, breakdown=False))
+    low = comparison_summary(compare("baseline", "expert_group", seed=1, scale=0.01, data=data, breakdown=False))
+    # the rule changes free (1 - share) of the variable cost they remove
+    assert s["budget.bottom_up_process_savings_bn"]["2030"] == pytest.approx(
+        low["budget.bottom_up_process_savings_bn"]["2030"] * 0.5 / (1 - data.params["money.effort_fixed_share"]), rel=1e-9)

@@ -166,13 +166,23 @@ def fixed_share_by_month(results) -> np.ndarray:
     return values[np.asarray(results.regime_of_month)]
 
 
-def unrealised_cost(base: np.ndarray, res: np.ndarray, share: np.ndarray | None) -> np.ndarray:
+def unrealised_cost(base: np.ndarray, res: np.ndarray, sheddable: np.ndarray | None) -> np.ndarray:
     """What each effort line still pays for staff and contracts freed but not yet shed, DKK by
-    month and line (M, L): the fall in its cost (``base`` - ``res``) times the share of it not
-    yet realised (``1 - share``; ``sim.comparison.realisation``). Zeros where ``share`` is None."""
-    if share is None:
+    month and line (M, L): the fall in its cost (``base`` - ``res``) beyond what can have been
+    shed by then (``sheddable``, DKK a month; ``sim.comparison.shedding_path``). Zeros where
+    ``sheddable`` is None."""
+    if sheddable is None:
         return np.zeros_like(res)
-    return np.maximum(base - res, 0.0) * (1.0 - share)
+    return np.maximum(base - res - sheddable, 0.0)
+
+
+def realised_share(base: np.ndarray, res: np.ndarray, sheddable: np.ndarray | None) -> np.ndarray:
+    """The share of each line's fall in cost (``base`` - ``res``, M x L) that is money by then:
+    1 where it has not fallen or everything could be shed."""
+    if sheddable is None:
+        return np.ones_like(res)
+    fall = base - res
+    return np.where(fall > 0, np.minimum(sheddable / np.where(fall > 0, fall, 1.0), 1.0), 1.0)
 
 
 def fixed_cost_by_line(results, data: Data) -> np.ndarray:

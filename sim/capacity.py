@@ -135,7 +135,7 @@ def shares_for_cut(demand: np.ndarray, cut: float, tier: np.ndarray, allotted: n
 
 
 def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
-          realised: np.ndarray | None = None) -> Budgeted:
+          sheddable: np.ndarray | None = None) -> Budgeted:
     """Find the rationing that keeps each line within its budget, year by year.
 
     Shares are set per calendar year (offers last several months, so a month's spending follows
@@ -147,10 +147,12 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
     baseline_effort : (months, lines) the baseline's monthly spending on each effort line, DKK
     run : callable(ration) -> Results, simulating ``scenario`` with the given delivery shares
     first : the rule-driven run of ``scenario`` (saves one round), or None
-    realised : (months, lines) share of a fall in a line's cost that is money (the rest is still
-        paid for staff and contracts not yet shed and counts against the budget); default all
+    sheddable : (months, lines) the most each line's cost can have fallen by then, DKK (beyond it
+        the line still pays for staff and contracts not yet shed, which counts against the
+        budget and which no rationing can cut); default unbounded
     """
-    share_realised = np.ones_like(baseline_effort) if realised is None else realised
+    if sheddable is None:
+        sheddable = np.full_like(baseline_effort, np.inf)
     lines = [EFFORT_LINES.index(ln) for ln in SAVING_LINES]
     budget = baseline_effort.copy()
     budget[:, lines] -= scenario.saving_levels() * money.DKK_PER_BN / 12.0
@@ -172,17 +174,18 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
     while True:
         fixed, delivered, rationed = line_costs(res)
         activity = fixed + delivered.sum(axis=(2, 3, 4))           # (M, L)
-        spent_y = yearly(activity + money.unrealised_cost(baseline_effort, activity, share_realised))
+        spent_y = yearly(activity + money.unrealised_cost(baseline_effort, activity, sheddable))
         demand_y = yearly(delivered + rationed)                  # (Y, L, kinds, S, C) at full delivery
         over = spent_y - budget_y
-        # a krone of activity cut saves the realised share of it where the line is below the baseline
-        saves = yearly(np.where(activity < baseline_effort, share_realised, 1.0)) / yearly(np.ones_like(activity))
-        if cut is None:
-            cut = np.maximum(yearly(fixed) + demand_y.sum(axis=(2, 3, 4)) - budget_y, 0.0)
-        else:
-            cut = np.maximum(cut + over / np.maximum(saves, 0.05), 0.0)
+        # a krone of activity cut saves a krone in the months where the line can still shed cost
+        saves = yearly((baseline_effort - activity < sheddable).astype(float)) / yearly(np.ones_like(activity))
+        step = over / np.maximum(saves, 0.05)
+        cut = np.maximum(step if cut is None else cut + step, 0.0)
+        cut = np.minimum(cut, demand_y.sum(axis=(2, 3, 4)))      # no more than there is to cut
+        cut[saves <= 0.05] = 0.0        # cutting saves nothing where the line cannot shed more cost
         # a budget met to rounding (the same activity summed in another order) needs no cut
         cut[cut <= ROUNDING * np.abs(budget_y)] = 0.0
+        # lines off their budget that more cutting can still bring nearer
         gap = np.where(cut > 0, over, 0.0)
         if rounds == 1 and not (cut > 0).any():
             break                                   # no line needs a cut: the rule-driven run stands
@@ -208,7 +211,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
         rounds += 1
     fixed, delivered, _ = line_costs(res)
     spending = fixed + delivered.sum(axis=(2, 3, 4))
-    spending = spending + money.unrealised_cost(baseline_effort, spending, share_realised)
+    spending = spending + money.unrealised_cost(baseline_effort, spending, sheddable)
     redeployed = np.maximum(budget - spending, 0.0)
     redeployed[redeployed <= ROUNDING * np.abs(budget)] = 0.0
     # redeployment is settled by year: money short in one month is made up by money left in another

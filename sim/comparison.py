@@ -7,10 +7,10 @@ effect of the reform, not Monte Carlo noise: ``compare baseline baseline`` diffe
 zero. Each provision's part of the bottom-up saving is its Shapley value (``Breakdown``).
 
 Savings take time: a fall in the cost of an effort line is money only as staff leave and
-contracts run out, linearly over ``money.savings_realisation_months.<line>`` months from the
-reform's first month (``realisation``). Until then the line still pays for what was freed
-(``sim.budget.unrealised_cost``): the reform's budget carries it, the budget-constrained mode
-must find it, and the bottom-up saving counts only the realised part.
+contracts run out, at most ``money.shed_share_per_year.<line>`` of the line's variable cost a
+year from the reform's first month (``shedding_path``). Beyond that the line still pays for what
+was freed (``sim.budget.unrealised_cost``): the reform's budget carries it, the budget-constrained
+mode cannot cut it away, and the bottom-up saving counts only the realised part.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import budget as money
 from .errors import InputError
-from .parameters import REALISATION
+from .parameters import FIXED_SHARE, SHED
 from .scenario import Change, Scenario, load_scenario
 from .simulation import Results, build_population, simulate
 from .states import DERIVED_LINE, EFFORT_LINES
@@ -104,25 +104,29 @@ def reform_start(baseline: Scenario, reform: Scenario) -> int | None:
     return max(min(months), 0) if months else None
 
 
-def realisation(reform: Scenario, start: int | None) -> np.ndarray:
-    """Share of a fall in each effort line's cost that is money, by month: (M, L). From the
-    reform's first month ``start``, (k + 1) / T in its k-th month up to 1, T the line's
-    ``money.savings_realisation_months``; 1 before it (nothing has changed) and for no reform."""
-    out = np.ones((reform.n_months, len(EFFORT_LINES)))
+def shedding_path(reform: Scenario, start: int | None) -> np.ndarray:
+    """The most each effort line's monthly cost can have fallen, by month: (M, L) DKK. In the k-th
+    month from the reform's first month ``start``, the line's ``money.shed_share_per_year`` times
+    (k + 1) / 12 of its variable cost (its documented total, ``data/effort_lines.csv``, less the
+    fixed share), up to all of it; unbounded before ``start`` (nothing has changed) and for no
+    reform."""
+    out = np.full((reform.n_months, len(EFFORT_LINES)), np.inf)
     if start is None:
         return out
     params = reform.params_at(start)
+    total = dict(zip(reform.data.effort_lines["line"], reform.data.effort_lines["baseline_bn"]))
     k = np.arange(reform.n_months) - start
     for li, ln in enumerate(EFFORT_LINES):
-        out[k >= 0, li] = np.minimum((k[k >= 0] + 1) / float(params[REALISATION + ln]), 1.0)
+        variable = (1.0 - float(params[FIXED_SHARE])) * total[ln] * money.DKK_PER_BN / 12.0
+        out[k >= 0, li] = np.minimum(float(params[SHED + ln]) * (k[k >= 0] + 1) / 12.0, 1.0) * variable
     return out
 
 
-def effort_saving(base: Results, res: Results, share: np.ndarray | None = None) -> pd.Series:
+def effort_saving(base: Results, res: Results, sheddable: np.ndarray | None = None) -> pd.Series:
     """Yearly effort saving of ``res`` against ``base`` on the three effort lines (bn DKK): the
-    fall in their cost, less what is not yet realised (``share``, see ``realisation``)."""
+    fall in their cost, less what cannot be shed by then (``sheddable``, see ``shedding_path``)."""
     b, r = effort_by_line(base, monthly=True), effort_by_line(res, monthly=True)
-    paid = r.to_numpy() + money.unrealised_cost(b.to_numpy(), r.to_numpy(), share)
+    paid = r.to_numpy() + money.unrealised_cost(b.to_numpy(), r.to_numpy(), sheddable)
     diff = pd.Series((b.to_numpy() - paid).sum(axis=1), index=b.index)
     return diff.groupby(diff.index.str[:4].astype(int)).sum().rename_axis("year") / money.DKK_PER_BN
 
@@ -137,7 +141,7 @@ class Comparison:
     budget: pd.DataFrame | None = None
     rule_driven: Results | None = None      # the reform with the law setting activity
     budgeted: object | None = None          # sim.capacity.Budgeted in the budget-constrained mode
-    realised: np.ndarray | None = None      # (M, L) share of a fall in a line's cost that is money
+    sheddable: np.ndarray | None = None     # (M, L) DKK: the most each line's cost can have fallen
 
     @property
     def years(self) -> list[int]:
@@ -180,7 +184,7 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
     say(f"reform '{reform.name}'")
     ref = simulate(reform, seed, engine, scale, population=population)
     rule_driven, budgeted = ref, None
-    share = realisation(reform, reform_start(baseline, reform))
+    sheddable = shedding_path(reform, reform_start(baseline, reform))
     if reform.effort_mode == "budget_constrained":
         from . import capacity
         base_effort = effort_by_line(base, monthly=True).to_numpy()
@@ -188,7 +192,7 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
         def run(ration):
             say(f"reform '{reform.name}' within its budget")
             return simulate(reform, seed, engine, scale, population=population, ration=ration)
-        budgeted = capacity.solve(reform, base_effort, run, first=ref, realised=share)
+        budgeted = capacity.solve(reform, base_effort, run, first=ref, sheddable=sheddable)
         ref = budgeted.results
     parts = None
     if breakdown:
@@ -196,7 +200,7 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
         provisions = list(dict.fromkeys(ch.provision for ch in extra))
         orders, exact = breakdown_orders(provisions, n_orders)
         saving_of = {frozenset(): 0.0 * effort_saving(base, base),
-                     frozenset(provisions): effort_saving(base, rule_driven, share)}
+                     frozenset(provisions): effort_saving(base, rule_driven, sheddable)}
         needed = list(dict.fromkeys(frozenset(order[:k]) for order in orders for k in range(1, len(order))))
         needed = [s for s in needed if s not in saving_of]
         for k, subset in enumerate(needed):
@@ -205,9 +209,9 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
                                           changes=list(baseline.changes) + chosen)
             say(f"provisions, run {k + 1}/{len(needed)}")
             saving_of[subset] = effort_saving(base, simulate(partial, seed, engine, scale, population=population),
-                                              share)
+                                              sheddable)
         parts = Breakdown(provisions, orders, exact, saving_of)
-    comp = Comparison(base, ref, parts, rule_driven=rule_driven, budgeted=budgeted, realised=share)
+    comp = Comparison(base, ref, parts, rule_driven=rule_driven, budgeted=budgeted, sheddable=sheddable)
     comp.budget = comparison_budget(comp)
     return comp
 
@@ -271,7 +275,7 @@ def redeployed_by_line(comp: Comparison) -> pd.DataFrame:
 def unrealised_by_line(comp: Comparison) -> pd.DataFrame:
     """What the reform's lines still pay for freed staff and contracts, by year and line (DKK)."""
     b, r = effort_by_line(comp.baseline, monthly=True), effort_by_line(comp.reform, monthly=True)
-    u = pd.DataFrame(money.unrealised_cost(b.to_numpy(), r.to_numpy(), comp.realised), columns=list(EFFORT_LINES))
+    u = pd.DataFrame(money.unrealised_cost(b.to_numpy(), r.to_numpy(), comp.sheddable), columns=list(EFFORT_LINES))
     u["year"] = comp.baseline.year_of_month
     return u.groupby("year").sum()
 

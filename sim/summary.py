@@ -87,7 +87,7 @@ def comparison_summary(comp: Comparison) -> dict:
     savings = {y: sum(by_line[ln][y] for ln in by_line) for y in by_line[DERIVED]}
 
     # bottom-up: what the rule changes free in the rule-driven runs, and its split by provision
-    bottom_up = yr(effort_saving(comp.baseline, comp.rule_driven, comp.realised))
+    bottom_up = yr(effort_saving(comp.baseline, comp.rule_driven, comp.sheddable))
     out.update(effort_cut_by_group_and_kind(comp))
     parts, errors = {}, {}
     if comp.breakdown is not None:
@@ -202,7 +202,8 @@ def rationed_by_group_and_kind(comp: Comparison) -> np.ndarray:
     cost, _, _ = money.unit_costs(res.scenario.data)
     groups = group_of_cell()
     kinds = list(EFFORT_KINDS)
-    realised = comp.realised if comp.realised is not None else np.ones((res.activity.shape[0], len(EFFORT_LINES)))
+    realised = money.realised_share(effort_by_line(comp.baseline, monthly=True).to_numpy(),
+                                    effort_by_line(res, monthly=True).to_numpy(), comp.sheddable)
     for _, line, d_name, r_name in capacity.KINDS:
         a_d, a_r = ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
         k = kinds.index(RATIONED_KIND[d_name])
@@ -219,9 +220,8 @@ def effort_cut_by_group_and_kind(comp: Comparison) -> dict:
     data = comp.baseline.scenario.data
     years = comp.baseline.year_of_month
     # the realised share of each line's fall, as in the bottom-up total (sim.comparison.effort_saving)
-    fall = (effort_by_line(comp.baseline, monthly=True).to_numpy()
-            - effort_by_line(comp.rule_driven, monthly=True).to_numpy())
-    share = None if comp.realised is None else np.where(fall > 0, comp.realised, 1.0)
+    share = money.realised_share(effort_by_line(comp.baseline, monthly=True).to_numpy(),
+                                 effort_by_line(comp.rule_driven, monthly=True).to_numpy(), comp.sheddable)
     freed = (effort_by_group_and_kind(comp.baseline, data, share)
              - effort_by_group_and_kind(comp.rule_driven, data, share))     # (M, G, K)
     rationed = rationed_by_group_and_kind(comp)

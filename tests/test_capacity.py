@@ -45,7 +45,10 @@ def test_expert_group_savings_by_line(expert):
     over = sum(s["budget.over_budget_bn"][ln]["2026"] for ln in EFFORT_LINES)
     assert s["budget.one_off_costs_bn"]["2026"] == pytest.approx(0.05)
     assert effort_2026 + 0.05 + over == pytest.approx(1.0, abs=0.01)
-    assert over < 0.05
+    # jobcentre operations cannot shed its 0.43 bn in the first year at a fifth of its variable
+    # cost a year; the purchased lines can, and from 2027 every line meets its budget
+    assert over == pytest.approx(s["budget.over_budget_bn"]["jobcentre_operations"]["2026"]) and over > 0.05
+    assert all(s["budget.over_budget_bn"][ln][y] == 0.0 for ln in EFFORT_LINES for y in ("2027", "2030"))
     assert all(lines[ln]["2025"] == 0.0 for ln in lines)
     # derived effects are the model's own figure (changed public transfers), not the assumed 0.2
     assert lines["derived_effects"]["2030"] != pytest.approx(0.2, abs=1e-6)
@@ -57,13 +60,17 @@ def test_kl_2030_nothing_before_2030(data):
     lines = s["budget.savings_by_line_bn"]
     for year in ("2026", "2027", "2028", "2029"):
         assert sum(lines[ln][year] for ln in EFFORT_LINES) == 0.0
-    # the whole cut at once: in 2030 the freed staff and contracts are not yet shed, so what the
-    # budget cannot find is reported as over budget; two years on, every line meets its budget
+    # the whole cut at once: the freed staff are not yet shed (a fifth of the jobcentre's variable
+    # cost a year, A-33), so what the budget cannot find is reported as over budget, less each
+    # year; the purchased lines meet theirs from the second year, every line from the fourth
     over = s["budget.over_budget_bn"]
     for line, target in (("jobcentre_operations", 1.2), ("guidance_upskilling", 1.0), ("other_effort", 0.6)):
         assert lines[line]["2030"] + over[line]["2030"] == pytest.approx(target, abs=0.02)
-        assert lines[line]["2032"] == pytest.approx(target, abs=0.05) and over[line]["2032"] == 0.0
-    assert over["jobcentre_operations"]["2030"] > 0.1
+        # (a hundredth of the population: the solver meets the budgets to within the Monte Carlo noise)
+        assert lines[line]["2033"] == pytest.approx(target, abs=0.05) and over[line]["2033"] < 0.05
+    jc = [over["jobcentre_operations"][y] for y in ("2030", "2031", "2032")]
+    assert jc[0] > jc[1] > jc[2] > 0 and jc[0] > 0.5
+    assert over["guidance_upskilling"]["2031"] < 0.05 and over["other_effort"]["2031"] < 0.05
     assert s["budget.unrealised_bn"]["jobcentre_operations"]["2030"] > 0.1
 
 

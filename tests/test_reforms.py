@@ -186,10 +186,10 @@ def test_exact_breakdown_of_two_provisions_by_hand(data):
     pop = build_population(base, 6, SCALE)
     # savings take time: each run's saving counts the realised part, on the reform's path
     run = lambda sc: effort_saving(comp.baseline, simulate(sc, seed=6, scale=SCALE, population=pop),  # noqa: E731
-                                   comp.realised)
+                                   comp.sheddable)
     v_a = run(base.with_changes(a, start="2026-01", source="t", provision="a", name="a"))
     v_b = run(base.with_changes(b, start="2026-01", source="t", provision="b", name="b"))
-    v_ab = effort_saving(comp.baseline, comp.rule_driven, comp.realised)
+    v_ab = effort_saving(comp.baseline, comp.rule_driven, comp.sheddable)
     for y in ("2027", "2030"):
         want_a = (v_a[int(y)] + (v_ab[int(y)] - v_b[int(y)])) / 2
         assert s["budget.bottom_up_by_provision_bn"]["a"][y] == pytest.approx(want_a, rel=1e-12, abs=1e-12)

@@ -1,5 +1,5 @@
 """Savings take time: a fall in an effort line's cost is money only as staff leave and contracts
-run out (``money.savings_realisation_months``); one-off implementation costs are paid on top."""
+run out (``money.shed_share_per_year``); one-off implementation costs are paid on top."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.comparison import compare, effort_by_line, realisation, reform_start, unrealised_by_line
+from sim.comparison import compare, effort_by_line, reform_start, shedding_path, unrealised_by_line
 from sim.errors import InputError
 from sim.scenario import load_scenario
 from sim.states import EFFORT_LINES
@@ -25,23 +25,29 @@ def slow(data):
     return compare(base, reform, seed=3, scale=SCALE, data=data, breakdown=False)
 
 
-def test_realisation_path_by_hand(data):
+def test_shedding_path_by_hand(data):
     base = load_scenario("baseline", data)
     reform = load_scenario("expert_group", data)
     start = reform_start(base, reform)
     assert reform.months[start] == "2026-01"
-    share = realisation(reform, start)
+    path = shedding_path(reform, start)
     jc, gu = EFFORT_LINES.index("jobcentre_operations"), EFFORT_LINES.index("guidance_upskilling")
-    assert (share[:start] == 1.0).all()
-    assert share[start, jc] == pytest.approx(1 / 24) and share[start + 11, jc] == pytest.approx(12 / 24)
-    assert share[start + 23, jc] == 1.0 and share[start, gu] == pytest.approx(1 / 12)
-    assert share[start + 11, gu] == 1.0 and (share[start + 24:] == 1.0).all()
-    assert reform_start(base, base) is None and (realisation(base, None) == 1.0).all()
+    f = data.params["money.effort_fixed_share"]
+    variable = {ln: (1 - f) * bn * 1e9 / 12 for ln, bn in zip(data.effort_lines["line"], data.effort_lines["baseline_bn"])}
+    assert np.isinf(path[:start]).all()
+    # a fifth of the jobcentre's variable cost a year: after one month a sixtieth, after five years all
+    assert path[start, jc] == pytest.approx(0.2 / 12 * variable["jobcentre_operations"])
+    assert path[start + 11, jc] == pytest.approx(0.2 * variable["jobcentre_operations"])
+    assert path[start + 59, jc] == pytest.approx(variable["jobcentre_operations"]) == path[-1, jc]
+    # all of a purchased line within a year
+    assert path[start, gu] == pytest.approx(variable["guidance_upskilling"] / 12)
+    assert path[start + 11, gu] == pytest.approx(variable["guidance_upskilling"]) == path[-1, gu]
+    assert reform_start(base, base) is None and np.isinf(shedding_path(base, None)).all()
 
 
 def test_reform_pays_for_what_it_has_not_shed(slow):
-    """The reform's budget.csv effort lines are its activity plus the unrealised cost, which
-    is the fall in cost times the share not yet realised; it is gone after the path ends."""
+    """The reform's budget.csv effort lines are its activity plus the unrealised cost, which is
+    the fall in cost beyond what can have been shed by then; it is gone once enough is shed."""
     comp, s = slow, summary(slow)
     b = comp.budget
     reform = b[(b["scenario"] == "less") & b["line"].isin(EFFORT_LINES)].pivot_table(
@@ -50,13 +56,13 @@ def test_reform_pays_for_what_it_has_not_shed(slow):
     unreal = unrealised_by_line(comp)
     pd.testing.assert_frame_equal(reform, own + unreal, check_names=False, rtol=1e-12)
     fall = (effort_by_line(comp.baseline, monthly=True) - effort_by_line(comp.reform, monthly=True)).to_numpy()
-    by_hand = (np.maximum(fall, 0) * (1 - comp.realised))
+    by_hand = np.maximum(fall - comp.sheddable, 0)
     for y in (2026, 2027):
         got = unreal.loc[y].to_numpy()
         want = by_hand[comp.baseline.year_of_month == y].sum(axis=0)
         np.testing.assert_allclose(got, want, rtol=1e-12)
     assert unreal.loc[2026].sum() > 0.1 * np.maximum(fall, 0)[comp.baseline.year_of_month == 2026].sum()
-    assert (unreal.loc[2028:] == 0).all().all()
+    assert (unreal.loc[2030:] == 0).all().all()
     # the bottom-up saving counts the realised part: less than the fall at first, all of it later
     assert s["budget.bottom_up_process_savings_bn"]["2026"] < 0.8 * fall[comp.baseline.year_of_month == 2026].sum() / 1e9
     assert s["budget.bottom_up_process_savings_bn"]["2030"] == pytest.approx(
@@ -65,9 +71,9 @@ def test_reform_pays_for_what_it_has_not_shed(slow):
         unreal.loc[2026].sum() / 1e9)
 
 
-def test_savings_at_once_when_the_path_is_one_month(data, slow):
+def test_savings_at_once_when_everything_can_be_shed_at_once(data, slow):
     base = load_scenario("baseline", data)
-    at_once = {f"money.savings_realisation_months.{ln}": 1 for ln in EFFORT_LINES}
+    at_once = {f"money.shed_share_per_year.{ln}": 100 for ln in EFFORT_LINES}
     reform = base.with_changes({**RULES, **at_once}, start="2026-01", provision="less", name="less")
     comp = compare(base, reform, seed=3, scale=SCALE, data=data, breakdown=False)
     s = summary(comp)

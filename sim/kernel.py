@@ -351,7 +351,8 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
             offer_months_left = np.int64(offer_left_at_entry(rules, conv_sched, r,
                                                              carry if carry >= 0 else s, c, contact_month))
         # the (regime, state, kept activity) whose rules are loaded, and those rules
-        rules_regime = rules_state = rules_carry = -1
+        rules_regime = -1
+        reload = True               # the state or the kept activity changed: load their rules
         row = schedule_at = hazard_at = activity_at = occupancy_at = repeat_start = repeat_period = 0
         offer_len = info_form = employer_months = in_profile = limit = reassess = 0
         a_offer = a_offer_rationed = k_offer = 0
@@ -360,10 +361,10 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
         while True:
             r = np.int64(regime_of_month[np.uint64(m)])
             month_id = month0 + m
-            if r != rules_regime or s != rules_state or carry != rules_carry:
+            if r != rules_regime or reload:
                 # state_rules: this state's rules and offsets, kept until the state, regime or
                 # kept activity changes; the activity's from the kept state where there is one
-                rules_regime, rules_state, rules_carry = r, s, carry
+                rules_regime, reload = r, False
                 activity_state = carry if carry >= 0 else s
                 row = (r * n_states + s) * n_cells + c
                 a_row = (r * n_states + activity_state) * n_cells + c
@@ -464,44 +465,46 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 p = hazard_flat[np.uint64(hazard_at + duration * N_COMBOS + combo)]
                 if draw(key, month_id, P_EXIT) < p:
                     dest = pick1(dest_flat, row * n_dest, n_dest, draw(key, month_id, P_DEST))
-            # a move into an abolished state goes where its closure sends its persons
-            new_carry = -1
-            if dest >= 0 and dest < n_states:
-                d_row = (r * n_states + dest) * n_cells + c
-                if rules_flat[np.uint64(d_row * N_RULES + R_CLOSED)] == 1:
-                    keep = rules_flat[np.uint64(d_row * N_RULES + R_KEEP_ACTIVITY)] == 1
-                    closed_state = dest
-                    dest = pick1(closure_flat, d_row * n_dest, n_dest, draw(key, month_id, P_REDIRECT))
-                    if keep and dest < n_states:
-                        new_carry = closed_state
-
             # next_month: a new state (the contact process restarted where its rules say so),
             # or one more month in the same one
             months_in_spell = one_more(months_in_spell)
-            if dest == s:
-                # back into the own state through an abolished one: no move
-                months_in_state = one_more(months_in_state)
-                if new_carry >= 0:
-                    carry = new_carry
-                    contact_month = 0
-                    offer_months_left = 0
+            if dest >= 0:
+                # a move into an abolished state goes where its closure sends its persons
+                new_carry = -1
+                if dest < n_states:
+                    d_row = (r * n_states + dest) * n_cells + c
+                    if rules_flat[np.uint64(d_row * N_RULES + R_CLOSED)] == 1:
+                        keep = rules_flat[np.uint64(d_row * N_RULES + R_KEEP_ACTIVITY)] == 1
+                        closed_state = dest
+                        dest = pick1(closure_flat, d_row * n_dest, n_dest, draw(key, month_id, P_REDIRECT))
+                        if keep and dest < n_states:
+                            new_carry = closed_state
+                if dest == s:
+                    # back into the own state through an abolished one: no move
+                    months_in_state = one_more(months_in_state)
+                    if new_carry >= 0:
+                        carry = new_carry
+                        reload = True
+                        contact_month = 0
+                        offer_months_left = 0
+                    else:
+                        contact_month = one_more(contact_month)
+                        offer_months_left = offer_months_left - 1 if offer_months_left > 0 else 0
                 else:
-                    contact_month = one_more(contact_month)
-                    offer_months_left = offer_months_left - 1 if offer_months_left > 0 else 0
-            elif dest >= 0:
-                flow_flat[np.uint64(flow_at + s * flow_row + dest * n_months + m)] += w
-                entered = new_carry if new_carry >= 0 else dest
-                if rehab_flat[np.uint64(r * n_dest + entered)] == 1:
-                    activity_flat[np.uint64(am + A_REHAB * activity_stride)] += w
-                if dest >= n_states:
-                    break                               # left
-                s = dest
-                months_in_state = 0
-                carry = new_carry
-                restart = rules_flat[np.uint64(((r * n_states + s) * n_cells + c) * N_RULES
-                                               + R_RESTART_CONTACT)] == 1
-                contact_month = 0 if (restart or carry >= 0) else one_more(contact_month)
-                offer_months_left = 0
+                    flow_flat[np.uint64(flow_at + s * flow_row + dest * n_months + m)] += w
+                    entered = new_carry if new_carry >= 0 else dest
+                    if rehab_flat[np.uint64(r * n_dest + entered)] == 1:
+                        activity_flat[np.uint64(am + A_REHAB * activity_stride)] += w
+                    if dest >= n_states:
+                        break                           # left
+                    s = dest
+                    months_in_state = 0
+                    carry = new_carry
+                    reload = True
+                    restart = rules_flat[np.uint64(((r * n_states + s) * n_cells + c) * N_RULES
+                                                   + R_RESTART_CONTACT)] == 1
+                    contact_month = 0 if (restart or carry >= 0) else one_more(contact_month)
+                    offer_months_left = 0
             else:
                 months_in_state = one_more(months_in_state)
                 contact_month = one_more(contact_month)
@@ -517,6 +520,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                     flow_flat[np.uint64(flow_at + s * flow_row + moved * n_months + m)] += w
                     if moved >= n_states:
                         break                           # left
+                    reload = True
                     if rules_flat[np.uint64(row_next * N_RULES + R_KEEP_ACTIVITY)] == 1:
                         # the activity goes on as it was: same schedule, the offer under way
                         if carry < 0:

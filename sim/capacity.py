@@ -9,10 +9,13 @@ activity (jobcentre conversations; guidance, education and job-oriented educatio
 When demand exceeds what is left, due activity is delivered with a share per month, kind, state
 and cell (``ration``), cut tier by tier in the order of the priority rule (a group with a cut of
 its own, ``[effort.youth_cut]``, gives that part first); the behaviour model turns
-the lost activity into changed exits. The shares are found by iterating the simulation: each
-round corrects the cut by the gap between spending and budget (common random numbers keep the
-rounds comparable). Money left when demand is below budget is reported as redeployed: it stays
-in the effort, on activity the model does not represent.
+the lost activity into changed exits. A line's cost falls no faster than it can shed staff and
+contracts (``sheddable``, from ``sim.comparison.shedding_path``): beyond that it still pays for
+what was freed, which no rationing can cut, so a line-year that can shed no more is left alone
+and reported over budget. The shares are found by iterating the simulation: each round corrects
+the cut by the gap between spending and budget (common random numbers keep the rounds
+comparable). Money left when demand is below budget is reported as redeployed: it stays in the
+effort, on activity the model does not represent.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class Budgeted:
     spending: np.ndarray           # (months, lines) DKK: activity, and freed staff and contracts not yet shed
     redeployed: np.ndarray         # (months, lines) DKK left over, kept in the effort
     rounds: int
-    over_budget: np.ndarray | None = None   # (years, lines) DKK the fixed costs alone exceed the budget
+    over_budget: np.ndarray | None = None   # (years, lines) DKK spent above the budget after rationing
 
 
 def line_costs(results) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

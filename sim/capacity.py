@@ -26,9 +26,10 @@ import numpy as np
 
 from . import budget as money
 from . import layout as L
+from .parameters import REDEPLOY
 from .scenario import SAVING_LINES, Scenario
 from .groups import GAP_GROUPS, group_of_cell
-from .states import ACTIVITIES, EFFORT_LINES, N_CELLS, N_STATES, cell_parts
+from .states import ACTIVITIES, EFFORT_LINES, N_CELLS, N_STATES, STATES, cell_parts
 
 #: rationable kinds: (kind, line, delivered activity, rationed activity)
 KINDS = (
@@ -38,6 +39,7 @@ KINDS = (
     (L.K_JOBEDU, "other_effort", "job_education_month", "job_education_rationed"),
 )
 MAX_ROUNDS = 12
+REDEPLOY_ROUNDS = 3       # simulations that size the activity bought with money left (A-8)
 TOLERANCE = 0.002         # share of a line's yearly budget
 ROUNDING = 1e-9           # share of a budget below which spending and budget are equal (float sums)
 
@@ -71,9 +73,26 @@ class Budgeted:
     ration: np.ndarray             # (months, kinds, states, cells)
     budget: np.ndarray             # (months, lines) DKK
     spending: np.ndarray           # (months, lines) DKK: activity, and freed staff and contracts not yet shed
-    redeployed: np.ndarray         # (months, lines) DKK left over, kept in the effort
+    redeployed: np.ndarray         # (months, lines) DKK left over, kept in the effort unspent
     rounds: int
     over_budget: np.ndarray | None = None   # (years, lines) DKK spent above the budget after rationing
+    spent_as_activity: np.ndarray | None = None   # (months, lines) DKK of money left spent on more activity (A-8)
+
+
+def redeploy_targets(results) -> np.ndarray:
+    """Where money left buys more activity (A-8): (kinds, S, C) True for those furthest from the
+    labour market (``sim.budget.furthest_mask``), conversations in every jobcentre case, offers
+    of each kind in the states whose rules give that kind of offer (in the last regime)."""
+    far = money.furthest_mask()
+    rules = results.tables.rules[-1]                             # (S, C, N_RULES)
+    has_offer = rules[:, :, L.R_OFFER_FIRST] >= 0
+    edu = rules[:, :, L.R_OFFER_IS_EDU] == 1
+    case = np.array([name in money.CASE_STATES for name in STATES])[:, None]
+    out = np.zeros((L.N_KINDS, N_STATES, N_CELLS), bool)
+    out[L.K_CONV] = far & case
+    out[L.K_OFFER_GUIDANCE] = far & has_offer & ~edu
+    out[L.K_OFFER_EDUCATION] = far & has_offer & edu
+    return out
 
 
 def line_costs(results) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -212,17 +231,60 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
         ration = new
         res = run(ration)
         rounds += 1
-    fixed, delivered, _ = line_costs(res)
-    spending = fixed + delivered.sum(axis=(2, 3, 4))
-    spending = spending + money.unrealised_cost(baseline_effort, spending, sheddable)
+    def spending_of(results) -> np.ndarray:
+        f, d, _ = line_costs(results)
+        paid = f + d.sum(axis=(2, 3, 4))
+        return paid + money.unrealised_cost(baseline_effort, paid, sheddable)
+
+    spending = spending_of(res)
+    # A-8: the money a line has left is spent on more conversations and offers for those furthest
+    # from the labour market, a share above 1 where none is due (``money.redeploy_share`` of it;
+    # the rest is returned)
+    share = float(scenario.params_at(scenario.n_months - 1)[REDEPLOY])
+    left_y = np.maximum(budget_y - yearly(spending), 0.0)
+    left_y[left_y <= TOLERANCE * np.abs(budget_y)] = 0.0
+    if cut is not None:
+        left_y[cut > 0] = 0.0           # a rationed line has nothing left beyond the solver's error
+    target = share * left_y
+    spent_as_activity = np.zeros_like(spending)
+    if (target > 0).any():
+        eligible = redeploy_targets(res)                      # (kinds, S, C)
+        before = spending
+        _, delivered, _ = line_costs(res)
+        base_y = yearly(delivered)                              # (Y, L, kinds, S, C)
+        x = np.zeros_like(target)
+        for _ in range(REDEPLOY_ROUNDS):
+            for yi, li in zip(*np.nonzero(target > 0)):
+                kinds = [k for k, ln, _, _ in KINDS if EFFORT_LINES.index(ln) == li]
+                room = sum(base_y[yi, li, k][eligible[k]].sum() for k in kinds)
+                if x[yi, li] == 0.0:
+                    x[yi, li] = target[yi, li] / max(room, 1.0)
+                else:
+                    got = yearly(spending_of(res) - before)[yi, li]
+                    x[yi, li] *= target[yi, li] / got if got > 0 else 2.0
+                x[yi, li] = min(x[yi, li], 1.0)
+                for k in kinds:
+                    sel = years == year_ids[yi]
+                    block = ration[sel, k]
+                    block[:, eligible[k]] = 1.0 + x[yi, li]
+                    ration[sel, k] = block
+            res = run(ration)
+            rounds += 1
+        spending = spending_of(res)
+        bought = np.zeros_like(spending, bool)
+        for yi, li in zip(*np.nonzero(target > 0)):
+            bought[years == year_ids[yi], li] = True
+        spent_as_activity = np.where(bought, spending - before, 0.0)
+    # what is left after that and not returned stays in the effort unspent
+    kept_y = np.maximum(np.maximum(budget_y - yearly(spending), 0.0) - (1.0 - share) * left_y, 0.0)
     redeployed = np.maximum(budget - spending, 0.0)
     redeployed[redeployed <= ROUNDING * np.abs(budget)] = 0.0
-    # redeployment is settled by year: money short in one month is made up by money left in another
-    for y in year_ids:
+    # what stays in the effort unspent is settled by year: money short in one month is made up by
+    # money left in another
+    for yi, y in enumerate(year_ids):
         sel = years == y
-        left = np.maximum(budget[sel].sum(axis=0) - spending[sel].sum(axis=0), 0.0)
         total = redeployed[sel].sum(axis=0)
-        redeployed[sel] *= np.divide(left, total, out=np.zeros_like(left), where=total > 0)
+        redeployed[sel] *= np.divide(kept_y[yi], total, out=np.zeros_like(total), where=total > 0)
     over_y = np.maximum(yearly(spending) - budget_y, 0.0)
     over_y[over_y < TOLERANCE * np.abs(budget_y)] = 0.0     # within the solver's tolerance
-    return Budgeted(res, ration, budget, spending, redeployed, rounds, over_y)
+    return Budgeted(res, ration, budget, spending, redeployed, rounds, over_y, spent_as_activity)

@@ -42,6 +42,16 @@ def keep_share(due: np.ndarray, share: np.ndarray, seed, pid, month_id, purpose)
     return keep
 
 
+def one_extra(none_due: np.ndarray, share: np.ndarray, seed, pid, month_id, purpose) -> np.ndarray:
+    """Where none is due, whether money redeployed buys one more activity (a share above 1: with
+    probability share - 1), as ``sim.kernel.one_extra``."""
+    out = np.zeros(none_due.size, bool)
+    want = none_due & (share > 1.0)
+    if want.any():
+        out[want] = uniform(seed, pid[want], month_id, purpose) < share[want] - 1.0
+    return out
+
+
 def _offer_left_at_entry(R: np.ndarray, dc: np.ndarray) -> np.ndarray:
     """Months left of an offer begun before entering the simulation part-way through a spell."""
     first, rep, length = R[:, L.R_OFFER_FIRST], R[:, L.R_OFFER_EVERY], R[:, L.R_OFFER_LEN]
@@ -144,9 +154,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         follow = keep_share(follow, Q[:, L.Q_FOLLOWUP_SHARE], seed, pid, month_id, L.P_FOLLOWUP)
         conv = np.where(contact_month < early, sched,
                         np.where(follow, np.where(contact_month < R[:, L.R_AKASSE_MONTHS], 2, 1), 0))
-        held = keep_share(conv == 1, ration[m, L.K_CONV][s, c], seed, pid, month_id, L.P_RATION_CONV)
+        share_conv = ration[m, L.K_CONV][s, c]
+        held = keep_share(conv == 1, share_conv, seed, pid, month_id, L.P_RATION_CONV)
         count(L.A_CONV_RATIONED, m, (conv == 1) & ~held, s, c, w)
+        extra = one_extra(conv == 0, share_conv, seed, pid, month_id, L.P_EXTRA_CONV)
         conv = np.where((conv == 1) & ~held, 0, conv)
+        conv = np.where(extra, 1, conv)
         count(L.A_CONV_JOBCENTRE, m, conv == 1, s, c, w)
         count(L.A_CONV_AKASSE, m, conv == 2, s, c, w)
 
@@ -162,11 +175,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         is_edu = R[:, L.R_OFFER_IS_EDU] == 1
         delivered = np.where(is_edu, ration[m, L.K_OFFER_EDUCATION][s, c], ration[m, L.K_OFFER_GUIDANCE][s, c])
         given = keep_share(due, delivered, seed, pid, month_id, L.P_RATION_OFFER)
+        extra_offer = one_extra((offer_months_left == 0) & ~due, delivered, seed, pid, month_id, L.P_EXTRA_OFFER)
         length = R[:, L.R_OFFER_LEN]
         for sel, a in ((due & ~given & is_edu, L.A_EDUCATION_RATIONED),
                        (due & ~given & ~is_edu, L.A_GUIDANCE_RATIONED)):
             count(a, m, sel, s, c, w * length)
-        offer_months_left = np.where(due & given, length, offer_months_left)
+        offer_months_left = np.where((due & given) | extra_offer, length, offer_months_left)
         in_offer = offer_months_left > 0
         status = np.where(in_offer, 2, np.where((first >= 1) & (contact_month == first - 1), 1, 0))
         count(L.A_OFFER_EDUCATION, m, in_offer & is_edu, s, c, w)

@@ -54,7 +54,8 @@ from .layout import (A_CERTIFICATE, A_CONV_AKASSE, A_CONV_JOBCENTRE, A_CONV_RATI
                      K_OFFER_EDUCATION, K_OFFER_GUIDANCE, MAX_MONTHS_COUNTED, N_ACTIVITIES,
                      N_COMBOS, N_PROBS, N_RULES, N_SCHEDULE, N_SPELL_MONTHS, P_CERT, P_CLOSURE,
                      P_CLOSURE_ENTRY, P_DEST, P_EXIT, P_FOLLOWUP, P_JOBEDU, P_LIMIT, P_OFFER,
-                     P_RATION_CONV, P_RATION_JOBEDU, P_RATION_OFFER, P_REDIRECT, Q_CERT_SHARE,
+                     P_EXTRA_CONV, P_EXTRA_OFFER, P_RATION_CONV, P_RATION_JOBEDU, P_RATION_OFFER, P_REDIRECT,
+                     Q_CERT_SHARE,
                      Q_FOLLOWUP_SHARE, Q_JOBEDU_UPTAKE, Q_OFFER_SHARE, R_AKASSE_MONTHS,
                      R_CERT_MONTH, R_CLOSED, R_EARLY_LEN, R_EMPLOYER_MONTHS, R_FOLLOWUP_EVERY,
                      R_INFO_FORM, R_JOBEDU_FROM, R_JOBEDU_UNTIL, R_KEEP_ACTIVITY, R_LIMIT, R_OFFER_EVERY,
@@ -214,7 +215,7 @@ def build_schedule(rules, conv_sched):
 
 @njit(cache=True)
 def month_flags(regime_of_month, rules, ration, n_months):
-    """Per month: whether any delivery share is below 1 (rationed), the regime of the next month
+    """Per month: whether any delivery share differs from 1 (rationed, or money redeployed), the regime of the next month
     (its own in the last) and whether that regime abolishes a state (closing): the end-of-month
     closure is looked at only in those months."""
     n_reg = rules.shape[0]
@@ -223,7 +224,7 @@ def month_flags(regime_of_month, rules, ration, n_months):
         any_closed[a] = rules[a, :, :, R_CLOSED].max() == 1
     rationed = np.zeros(n_months, np.bool_)
     for m in range(n_months):
-        rationed[m] = ration[m].min() < 1.0
+        rationed[m] = ration[m].min() < 1.0 or ration[m].max() > 1.0
     regime_after = np.empty(n_months, np.int64)
     closing = np.zeros(n_months, np.bool_)
     for m in range(n_months):
@@ -286,6 +287,13 @@ def offer_due(due, offer_share, offer_len, key, month_id):
 def not_delivered(share, key, month_id, purpose):
     """Whether a due activity is not delivered when only ``share`` of it can be."""
     return share < 1.0 and draw(key, month_id, purpose) >= share
+
+
+@njit(inline="always")
+def one_extra(share, key, month_id, purpose):
+    """Whether money redeployed buys one more activity where none is due (a share above 1: with
+    probability share - 1)."""
+    return share > 1.0 and draw(key, month_id, purpose) < share - 1.0
 
 
 @njit(inline="always")
@@ -412,15 +420,20 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                     activity_flat[np.uint64(am + A_CONV_JOBCENTRE * activity_stride)] += w
             elif conv == CONV_AKASSE:
                 activity_flat[np.uint64(am + A_CONV_AKASSE * activity_stride)] += w
+            elif one_extra(delivered(ration, rationed, m, K_CONV, s, c), key, month_id, P_EXTRA_CONV):
+                conv = CONV_JOBCENTRE
+                activity_flat[np.uint64(am + A_CONV_JOBCENTRE * activity_stride)] += w
 
             # offer_this_month: an offer starts (within the budget) and locks in while it lasts;
             # the month before the first is a threat; else the job-oriented education right
             if offer_months_left == 0:
                 offer_months_left = offer_due(due, offer_share, offer_len, key, month_id)
-                if offer_months_left > 0 and not_delivered(delivered(ration, rationed, m, k_offer, s, c),
-                                                           key, month_id, P_RATION_OFFER):
-                    activity_flat[np.uint64(am + a_offer_rationed * activity_stride)] += w * offer_months_left
-                    offer_months_left = 0
+                if offer_months_left > 0:
+                    if not_delivered(delivered(ration, rationed, m, k_offer, s, c), key, month_id, P_RATION_OFFER):
+                        activity_flat[np.uint64(am + a_offer_rationed * activity_stride)] += w * offer_months_left
+                        offer_months_left = 0
+                elif one_extra(delivered(ration, rationed, m, k_offer, s, c), key, month_id, P_EXTRA_OFFER):
+                    offer_months_left = offer_len
             status = STATUS_NONE
             if offer_months_left > 0:
                 status = STATUS_LOCKIN

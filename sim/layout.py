@@ -55,9 +55,12 @@ P_RATION_CONV = 9        # is a due conversation held within the budget
 P_RATION_OFFER = 10      # is a due offer given within the budget
 P_RATION_JOBEDU = 11     # is job-oriented education given within the budget
 P_REDIRECT = 12          # where to, when a move leads into an abolished state
+P_EXTRA_CONV = 13        # is an extra conversation held (money redeployed, a share above 1)
+P_EXTRA_OFFER = 14       # does an extra offer start (money redeployed, a share above 1)
 P_COHORT_CELL = 63       # the cell of a calibration cohort's entrant (the last purpose of N_PURPOSES)
 
-# ---- kinds of rationable activity: ration[month, kind, cell] is the share delivered ----------
+# ---- kinds of rationable activity: ration[month, kind, state, cell] is the share delivered;
+# a share above 1 adds activity: in a month with none due, one more with probability share - 1 --
 K_CONV = 0               # conversations held by the jobcentre (jobcentre operations)
 K_OFFER_GUIDANCE = 1     # offers of guidance and upskilling
 K_OFFER_EDUCATION = 2    # offers of ordinary education (other effort)

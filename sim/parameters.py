@@ -63,10 +63,13 @@ FULLTIME = "money.fulltime_factor_of_jobs"
 GOAL = "money.labour_supply_goal_persons"
 EXPERT_DERIVED = "money.derived_effects_expert_group_bn"
 FIXED_SHARE = "money.effort_fixed_share"
+#: share of the money left under a budget spent on more activity for those furthest away (A-8)
+REDEPLOY = "money.redeploy_share"
 #: share of each effort line's variable cost that can be shed a year: ``SHED + line``
 SHED = "money.shed_share_per_year."
 MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE, TAX_MUNICIPAL, GOAL, EXPERT_DERIVED, FULLTIME,
-                    FIXED_SHARE, SHED + "jobcentre_operations", SHED + "guidance_upskilling", SHED + "other_effort")
+                    FIXED_SHARE, SHED + "jobcentre_operations", SHED + "guidance_upskilling", SHED + "other_effort",
+                    REDEPLOY)
 
 
 #: the unit that marks a schedule: a list of months in a spell

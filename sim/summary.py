@@ -104,7 +104,10 @@ def comparison_summary(comp: Comparison) -> dict:
     tax = {y: emp_delta[y] * earnings * tax_rate / DKK_PER_BN for y in emp_delta}
     if comp.budgeted is not None:
         red = redeployed_by_line(comp)
-        out["budget.redeployed_bn"] = {ln: yr(red[ln] / DKK_PER_BN) for ln in EFFORT_LINES}
+        bought = pd.DataFrame(comp.budgeted.spent_as_activity, columns=list(EFFORT_LINES))
+        bought = bought.groupby(comp.baseline.year_of_month).sum()
+        out["budget.redeployed_bn"] = {ln: yr((red[ln] + bought[ln]) / DKK_PER_BN) for ln in EFFORT_LINES}
+        out["budget.redeployed_as_activity_bn"] = {ln: yr(bought[ln] / DKK_PER_BN) for ln in EFFORT_LINES}
         out["budget.rationing_rounds"] = comp.budgeted.rounds
         over = comp.budgeted.over_budget
         years_ = [str(y) for y in np.unique(comp.baseline.year_of_month)]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sim import layout as K
+from sim import layout as L
 from sim.capacity import shares_for_cut, tiers
 from sim.comparison import compare
 from sim.summary import comparison_summary as summary
@@ -226,3 +227,48 @@ def test_rule_driven_reform_rations_nothing(data):
     s = summary(comp)
     assert all(v == 0.0 for v in s["budget.rationed_bn"].values())
     assert s["budget.effort_cut_by_group_bn"] == s["budget.bottom_up_by_group_bn"]
+
+
+@pytest.fixture(scope="module")
+def slack(tmp_path_factory, data):
+    """Rule changes that free more than the cut: money is left on jobcentre operations."""
+    path = tmp_path_factory.mktemp("slack") / "slack.toml"
+    path.write_text('description = "frees more than it cuts"\nbaseline = "baseline"\n'
+                    '[effort]\nmode = "budget_constrained"\n'
+                    '[[saving]]\nstart = "2026-01"\njobcentre_operations = 0.1\nsource = "test"\n'
+                    '[[change]]\nprovision = "less_followup"\nparameter = "rules.general.followup_delivery_share"\n'
+                    'value = 0.5\nstart = "2026-01"\nsource = "test"\n')
+    return path
+
+
+def test_money_left_is_spent_on_those_furthest_away(data, slack):
+    """A-8: the money a line has left buys more conversations for those furthest from the labour
+    market, with their effects, so the line spends its budget; the others' activity is the rule
+    changes' own."""
+    from sim import budget as money
+    comp = compare("baseline", slack, seed=3, scale=0.02, data=data, breakdown=False)
+    s = summary(comp)
+    y, years = "2030", comp.baseline.year_of_month == 2030
+    assert s["budget.bottom_up_process_savings_bn"][y] > 0.2               # frees more than the 0.1 cut
+    bought = s["budget.redeployed_as_activity_bn"]["jobcentre_operations"][y]
+    assert bought > 0.1 and s["budget.redeployed_bn"]["jobcentre_operations"][y] >= bought
+    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] == pytest.approx(0.1, abs=0.02)
+    far = money.furthest_mask()
+    conv = lambda r: r.activity[years][:, L.A_CONV_JOBCENTRE].sum(axis=0)  # noqa: E731
+    assert conv(comp.reform)[far].sum() > 1.3 * conv(comp.rule_driven)[far].sum()
+    assert conv(comp.reform)[~far].sum() == pytest.approx(conv(comp.rule_driven)[~far].sum(), rel=0.02)
+    assert comp.budgeted.ration.max() > 1.0 and (comp.budgeted.ration[:, :, ~far] <= 1.0).all()
+
+
+def test_money_left_is_returned_with_a_redeploy_share_of_zero(data, slack):
+    base = load_scenario("baseline", data)
+    returned = load_scenario(slack, data).with_changes({"money.redeploy_share": 0.0}, start="2026-01",
+                                                         provision="return", name="slack")
+    comp = compare(base, returned, seed=3, scale=0.02, data=data, breakdown=False)
+    s = summary(comp)
+    y = "2030"
+    assert s["budget.redeployed_bn"]["jobcentre_operations"][y] == 0.0
+    assert s["budget.redeployed_as_activity_bn"]["jobcentre_operations"][y] == 0.0
+    assert (comp.budgeted.ration <= 1.0).all()
+    # what the rules free beyond the cut is a saving
+    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] > 0.2

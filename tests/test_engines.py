@@ -215,3 +215,28 @@ def test_engines_agree_on_a_move_into_a_closed_state_in_the_last_month():
     flow = a[2]
     assert flow[n_months - 1, 0, n_states] == 2000      # both last-month entrants sent out at once
     assert flow[:, :n_states, 1].sum() == 0 and a[0][:, 1].sum() == 0
+
+
+def test_engines_agree_with_redeployed_activity(short_scenario):
+    """Shares above 1 (money redeployed) add conversations and offers where none is due, by
+    state and cell; both engines agree, and the extra activity is there."""
+    from sim import layout
+    from sim.states import N_CELLS, N_STATES, STATE
+    pop = build_population(short_scenario, seed=8, scale=0.005)
+    rng = np.random.default_rng(1)
+    ration = rng.uniform(0.5, 1.6, (short_scenario.n_months, layout.N_KINDS, N_STATES, N_CELLS))
+    a = simulate(short_scenario, seed=8, engine="numba", population=pop, ration=ration)
+    b = simulate(short_scenario, seed=8, engine="numpy", population=pop, ration=ration)
+    for x, y in ((a.occupancy, b.occupancy), (a.activity, b.activity), (a.flow, b.flow), (a.spell, b.spell)):
+        np.testing.assert_array_equal(x, y)
+    # only extra: more conversations and offer months than at full delivery, only where asked
+    more = np.ones_like(ration)
+    sa = STATE["sa_activity_ready"]
+    more[:, :, sa] = 1.5
+    extra = simulate(short_scenario, seed=8, population=pop, ration=more)
+    full = simulate(short_scenario, seed=8, population=pop)
+    for act in (layout.A_CONV_JOBCENTRE, layout.A_OFFER_GUIDANCE):
+        assert extra.activity[:, act, sa].sum() > 1.2 * full.activity[:, act, sa].sum()
+    # the first month, before any exit differs: other states' activity is untouched
+    others = [s for s in range(N_STATES) if s != sa]
+    np.testing.assert_array_equal(extra.activity[0][:, others], full.activity[0][:, others])

@@ -57,6 +57,13 @@ PRIORITIES = ("proportional", "protect_far", "youth_offers_first", "youth_vulner
 SAVING_LINES = ("jobcentre_operations", "guidance_upskilling", "other_effort")
 
 
+def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """``value`` if it is one of ``allowed``, else a ValueError that names them."""
+    if value not in allowed:
+        raise ValueError(f"'{value}' is not {what}{did_you_mean(value, allowed)}; allowed: {', '.join(allowed)}")
+    return value
+
+
 class YouthCut(_Strict):
     provision: str = Field(default="youth_effort_cut", min_length=1)
     jobcentre_operations: float = Field(default=0.0, ge=0, description="bn DKK per year at full effect")
@@ -75,17 +82,12 @@ class Effort(_Strict):
     @field_validator("mode")
     @classmethod
     def _mode(cls, v):
-        if v not in EFFORT_MODES:
-            raise ValueError(f"'{v}' is not a mode{did_you_mean(v, EFFORT_MODES)}; allowed: {', '.join(EFFORT_MODES)}")
-        return v
+        return _one_of(v, EFFORT_MODES, "a mode")
 
     @field_validator("priority")
     @classmethod
     def _priority(cls, v):
-        if v not in PRIORITIES:
-            raise ValueError(f"'{v}' is not a priority rule{did_you_mean(v, PRIORITIES)}; "
-                             f"allowed: {', '.join(PRIORITIES)}")
-        return v
+        return _one_of(v, PRIORITIES, "a priority rule")
 
 
 class Saving(_Strict):
@@ -106,10 +108,7 @@ class OneOff(_Strict):
     @field_validator("line")
     @classmethod
     def _line(cls, v):
-        if v not in SAVING_LINES:
-            raise ValueError(f"'{v}' is not an effort line{did_you_mean(v, SAVING_LINES)}; "
-                             f"allowed: {', '.join(SAVING_LINES)}")
-        return v
+        return _one_of(v, SAVING_LINES, "an effort line")
 
 
 class ScenarioFile(_Strict):

@@ -23,14 +23,19 @@ def expert(data):
     return comp, summary(comp)
 
 
+def budget_reform(path, description: str, saving: str, change: str = ""):
+    """Write a budget-constrained reform of the baseline with one saving step from 2026-01."""
+    path.write_text(f'description = "{description}"\nbaseline = "baseline"\n'
+                    '[effort]\nmode = "budget_constrained"\n'
+                    f'[[saving]]\nstart = "2026-01"\n{saving}\nsource = "test"\n{change}')
+    return path
+
+
 @pytest.fixture(scope="module")
 def tight(tmp_path_factory, data):
     """A saving with no rule change: the budget binds and activity is rationed."""
-    path = tmp_path_factory.mktemp("cap") / "cut.toml"
-    path.write_text('description = "a cut with no rule change"\nbaseline = "baseline"\n'
-                    '[effort]\nmode = "budget_constrained"\n'
-                    '[[saving]]\nstart = "2026-01"\njobcentre_operations = 1.0\nguidance_upskilling = 1.0\n'
-                    'source = "test"\n')
+    path = budget_reform(tmp_path_factory.mktemp("cap") / "cut.toml", "a cut with no rule change",
+                         "jobcentre_operations = 1.0\nguidance_upskilling = 1.0")
     comp = compare("baseline", path, seed=3, scale=SCALE, data=data, breakdown=False)
     return comp, summary(comp)
 
@@ -232,13 +237,10 @@ def test_rule_driven_reform_rations_nothing(data):
 @pytest.fixture(scope="module")
 def slack(tmp_path_factory, data):
     """Rule changes that free more than the cut: money is left on jobcentre operations."""
-    path = tmp_path_factory.mktemp("slack") / "slack.toml"
-    path.write_text('description = "frees more than it cuts"\nbaseline = "baseline"\n'
-                    '[effort]\nmode = "budget_constrained"\n'
-                    '[[saving]]\nstart = "2026-01"\njobcentre_operations = 0.1\nsource = "test"\n'
-                    '[[change]]\nprovision = "less_followup"\nparameter = "rules.general.followup_delivery_share"\n'
-                    'value = 0.5\nstart = "2026-01"\nsource = "test"\n')
-    return path
+    return budget_reform(tmp_path_factory.mktemp("slack") / "slack.toml", "frees more than it cuts",
+                         "jobcentre_operations = 0.1",
+                         '[[change]]\nprovision = "less_followup"\nparameter = "rules.general.followup_delivery_share"\n'
+                         'value = 0.5\nstart = "2026-01"\nsource = "test"\n')
 
 
 def test_money_left_is_spent_on_those_furthest_away(data, slack):

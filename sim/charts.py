@@ -53,6 +53,7 @@ LABELS = {
         "gap_title": "The gap: saving against rule changes, {scenario}",
         "gap_y": "bn DKK per year; bars: activity rationed away, by group",
         "top_down": "top-down effort saving", "bottom_up": "freed by the rule changes (bottom-up)",
+        "unrealised": "freed, not yet shed (staff, contracts)", "over_budget": "over budget",
         "duration_title": "Sick-benefit spells by month of spell, {year}",
         "duration_y": "persons on sick benefit (thousands, average per month)",
         "duration_x": "month of the sick-benefit spell (0 = first month)",
@@ -74,6 +75,7 @@ LABELS = {
         "gap_title": "Hullet: besparelse mod regelændringer, {scenario}",
         "gap_y": "mia. kr. pr. år; søjler: indsats der rationeres væk, efter gruppe",
         "top_down": "besparelse på indsatsen (top-down)", "bottom_up": "frigjort af regelændringer (bottom-up)",
+        "unrealised": "frigjort, men endnu ikke afviklet (personale, kontrakter)", "over_budget": "over budget",
         "duration_title": "Sygedagpengeforløb efter forløbsmåned, {year}",
         "duration_y": "personer på sygedagpenge (tusinder, gennemsnit pr. måned)",
         "duration_x": "måned i sygedagpengeforløbet (0 = første måned)",
@@ -283,6 +285,11 @@ def gap_chart(summary: dict, path: Path, lang: str = "en") -> None:
         rationed.plot(kind="bar", stacked=True, ax=ax, width=0.7, alpha=0.8)
         ax.plot(range(len(years)), top, "k-o", label=label("top_down", lang))
         ax.plot(range(len(years)), bottom, "k--s", label=label("bottom_up", lang))
+        # savings take time: what is freed but still paid for, and what the budget cannot find
+        for key, style in (("budget.unrealised_bn", "C3:^"), ("budget.over_budget_bn", "C1-.v")):
+            values = [sum(summary[key][ln].get(y, 0.0) for ln in EFFORT_LINES) for y in years] if key in summary else []
+            if any(v > 0.005 for v in values):
+                ax.plot(range(len(years)), values, style, label=label(key.split(".")[1][:-3], lang))
         ax.set_title(label("gap_title", lang, scenario=name(summary["reform.scenario"], lang)))
         ax.set_ylabel(label("gap_y", lang))
         ax.set_xlabel(label("year", lang))

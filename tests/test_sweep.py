@@ -255,6 +255,11 @@ def test_fixed_share_sweep_draws_the_share_for_both_scenarios(data):
                                 {"money.effort_fixed_share": 0.5})
     s = comparison_summary(compare(base, reform, seed=1, scale=0.01, breakdown=False))
     low = comparison_summary(compare("baseline", "expert_group", seed=1, scale=0.01, data=data, breakdown=False))
+    # the sweep records who bears the cut as well
+    from sim.sweep.run import run_task
+    assert {"rationed_bn", "youth_cut_bn"} <= set(RESULT_COLUMNS)
+    row = run_task(sweep.task(sweep.runs[0])).set_index("year").loc[2030]
+    assert row["status"] == "ok" and row["rationed_bn"] > 0.5 and 0 < row["youth_cut_bn"] < 1
     # the rule changes free (1 - share) of the variable cost they remove
     assert s["budget.bottom_up_process_savings_bn"]["2030"] == pytest.approx(
         low["budget.bottom_up_process_savings_bn"]["2030"] * 0.5 / (1 - data.params["money.effort_fixed_share"]), rel=1e-9)

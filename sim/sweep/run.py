@@ -21,7 +21,8 @@ from .design import PRIORITY, files_sha256, parameter_roles
 
 
 #: result columns of a run, by year
-RESULT_COLUMNS = ("savings_bn", "bottom_up_bn", "employment_delta", "net_effect_bn", "derived_effects_bn")
+RESULT_COLUMNS = ("savings_bn", "bottom_up_bn", "employment_delta", "net_effect_bn", "derived_effects_bn",
+                  "rationed_bn", "youth_cut_bn")
 
 
 def apply_values(baseline: Scenario, reform: Scenario, values: dict) -> tuple[Scenario, Scenario]:
@@ -105,10 +106,12 @@ def run_task(task: dict) -> pd.DataFrame:
     -------
     DataFrame
         One row per year: run_id, variant, draw, seed, the varied parameters, year, savings_bn,
-        bottom_up_bn, derived_effects_bn and net_effect_bn (bn DKK; savings and net effect positive
-        when the public finances gain), employment_delta (full-time persons, reform minus
-        baseline), status ('ok' or 'failed'), error, wall_s (s), peak_rss_mb (MB, this worker's
-        peak so far) and worker (host:pid). A run that raises gives one row with status 'failed'.
+        bottom_up_bn, derived_effects_bn, net_effect_bn, rationed_bn and youth_cut_bn (bn DKK;
+        savings and net effect positive when the public finances gain; the effort cut by
+        rationing, and the cut of the young's effort, bottom-up plus rationed), employment_delta
+        (full-time persons, reform minus baseline), status ('ok' or 'failed'), error, wall_s (s),
+        peak_rss_mb (MB, this worker's peak so far) and worker (host:pid). A run that raises gives
+        one row with status 'failed'.
     """
     from ..comparison import compare
     from ..summary import comparison_summary as summary
@@ -129,6 +132,8 @@ def run_task(task: dict) -> pd.DataFrame:
                    "employment_delta": s["employment.fulltime_persons_delta"][y],
                    "net_effect_bn": s["public_finances.net_effect_bn"][y],
                    "derived_effects_bn": s["budget.savings_by_line_bn"]["derived_effects"][y],
+                   "rationed_bn": s["budget.rationed_bn"][y],
+                   "youth_cut_bn": s["budget.effort_cut_by_group_bn"]["youth"][y],
                    "status": "ok", "error": ""}
             for prov, by_year in s["budget.bottom_up_by_provision_bn"].items() if task["breakdown"] else ():
                 row[f"bottom_up_bn:{prov}"] = by_year[y]

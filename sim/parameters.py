@@ -47,6 +47,7 @@ REQUIRED_COLUMNS = {
     "calibrated.csv": ["name", "value", "unit", "source"],
     "sick_duration_profile.csv": ["from_week", "to_week", "persons", "unit", "source"],
     "parameter_ranges.csv": ["pattern", "kind", "min", "max", "unit", "source"],
+    "municipalities.csv": ["code", "name", "region", "population", "population_date", "unit", "source"],
 }
 
 #: kinds of parameter value (``data/parameter_ranges.csv``)
@@ -144,6 +145,7 @@ class Data:
     sick_profile: pd.DataFrame
     directory: Path = field(default=DATA_DIR)
     specs: tuple = ()               # ValueSpec of data/parameter_ranges.csv
+    municipalities: pd.DataFrame | None = None   # the 98, in code order (data/municipalities.csv)
 
     def target(self, name: str) -> float:
         row = self.targets.loc[self.targets["name"] == name]
@@ -446,4 +448,18 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
 
     specs = _load_ranges(d / "parameter_ranges.csv", params, units)
     return Data(params, units, sources, hz, de, mix, tg, rates, refund, ft, uc, lines,
-                calibrated, prof, d, specs)
+                calibrated, prof, d, specs, _load_municipalities(d / "municipalities.csv"))
+
+
+def _load_municipalities(path: Path) -> pd.DataFrame:
+    """The municipalities by code (``code`` int, ``name``, ``region``, ``population``)."""
+    m = _read(path)
+    m["code"] = _numeric(m, "code", path, 1)
+    m["population"] = _numeric(m, "population", path, 1)
+    if (m["code"] % 1 != 0).any() or m["code"].duplicated().any():
+        raise InputError(f"{path}: column 'code' must be distinct whole numbers (kommunekoder)")
+    empty = m.index[m["source"].astype(str).str.strip() == ""]
+    if len(empty):
+        raise InputError(f"{path}: row {int(empty[0]) + 2} has no source; every figure needs one")
+    m["code"] = m["code"].astype("int64")
+    return m.sort_values("code", ignore_index=True)

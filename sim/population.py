@@ -45,7 +45,7 @@ POPULATION_SCHEMA = {
     "insured": "bool: member of an unemployment-insurance fund (a-kasse)",
     "sick_from_job": "bool: for the sick, sick from a job (employer period) rather than from unemployment",
     "distance": "string close|middle|far: distance to the labour market",
-    "municipality": "int 0-97 (optional)",
+    "municipality": "int (optional): the municipality's code (kommunekode in data/municipalities.csv, e.g. 101)",
     "weight": "float > 0 (optional, default 1): persons each row represents",
 }
 
@@ -62,7 +62,7 @@ class Population:
     months_in_state: np.ndarray  # int16
     months_in_spell: np.ndarray  # int16
     age: np.ndarray            # int16
-    municipality: np.ndarray   # int16
+    municipality: np.ndarray   # int16: index into data/municipalities.csv in code order
     scale: float
 
     def __len__(self) -> int:
@@ -124,7 +124,20 @@ def _attributes(seed: int, pid: np.ndarray, state: np.ndarray, data: Data, cells
     purposes = np.array([_U_YOUTH, _U_PROVIDER, _U_FLAG, _U_DISTANCE, _U_AGE, _U_MUNI], np.int64)
     return draw_attributes(seed, np.ascontiguousarray(pid, np.int64), np.ascontiguousarray(state, np.int8),
                              np.ascontiguousarray(cells, np.int8), shares, dist_cdf, STATE["under_18"],
-                             N_MUNICIPALITIES, _POP_MONTH, purposes)
+                             municipality_cdf(data), _POP_MONTH, purposes)
+
+
+def municipality_cdf(data: Data) -> np.ndarray:
+    """Cumulative population shares of the municipalities, in code order (the last exactly 1).
+
+    assumption: a person's municipality is drawn by population alone (issue 16 adds documented
+    differences in caseload composition)."""
+    pop = data.municipalities["population"].to_numpy(float)
+    if len(pop) != N_MUNICIPALITIES:
+        raise InputError(f"{data.directory / 'municipalities.csv'}: {len(pop)} municipalities, not {N_MUNICIPALITIES}")
+    cdf = np.cumsum(pop) / pop.sum()
+    cdf[-1] = 1.0
+    return np.ascontiguousarray(cdf)
 
 
 def inflow_per_month(data: Data, state: str) -> float:
@@ -206,7 +219,7 @@ def _bool_column(df, col, path):
 
 
 def from_parquet(path: str | Path, start: int, n_months: int, month_number, scale: float = 1.0,
-                 seed: int = 1) -> Population:
+                 seed: int = 1, municipalities: pd.DataFrame | None = None) -> Population:
     """Load and validate a user population (schema: ``POPULATION_SCHEMA``).
 
     ``month_number`` converts 'YYYY-MM' to a month number; ``start`` is the horizon's first.
@@ -258,11 +271,16 @@ def from_parquet(path: str | Path, start: int, n_months: int, month_number, scal
         raise InputError(f"{path}: column 'months_in_spell' must be integers of at most {MAX_MONTHS_COUNTED}")
     if (spell < df["months_in_state"]).any():
         raise InputError(f"{path}: column 'months_in_spell' must be >= 'months_in_state'")
-    if "municipality" in df and (not pd.api.types.is_integer_dtype(df["municipality"])
-                                 or (df["municipality"] < 0).any()
-                                 or (df["municipality"] >= N_MUNICIPALITIES).any()):
-        raise InputError(f"{path}: column 'municipality' must be integers within [0, {N_MUNICIPALITIES - 1}] "
-                         f"(the index of one of the {N_MUNICIPALITIES} municipalities)")
+    codes = municipalities["code"].tolist() if municipalities is not None else []
+    index_of = {int(code): i for i, code in enumerate(codes)}
+    if "municipality" in df:
+        col = df["municipality"]
+        unknown = [] if not pd.api.types.is_integer_dtype(col) else [int(x) for x in col if int(x) not in index_of]
+        if not pd.api.types.is_integer_dtype(col) or unknown:
+            shown = f" (e.g. {unknown[0]})" if unknown else ""
+            raise InputError(f"{path}: column 'municipality' must be municipality codes{shown}: the "
+                             f"{len(codes)} kommunekoder of data/municipalities.csv, "
+                             f"{codes[0] if codes else ''} to {codes[-1] if codes else ''}")
     weight = df["weight"].to_numpy(float) if "weight" in df else np.ones(len(df))
     if not np.isfinite(weight).all() or (weight <= 0).any():
         raise InputError(f"{path}: column 'weight' must be positive numbers")
@@ -275,7 +293,14 @@ def from_parquet(path: str | Path, start: int, n_months: int, month_number, scal
     pid = df["person_id"].to_numpy(np.int64)
     keep = uniform(seed, pid, _POP_MONTH, _U_SAMPLE) < scale if scale < 1 else np.ones(pid.size, bool)
     order = np.argsort(entry[keep], kind="stable")
-    muni = df["municipality"].to_numpy() if "municipality" in df else np.zeros(len(df), np.int64)
+    if "municipality" in df:
+        muni = df["municipality"].map(index_of).to_numpy(np.int64)
+    elif municipalities is not None:            # none given: drawn by population, as the synthetic
+        pop = municipalities["population"].to_numpy(float)
+        cdf = np.cumsum(pop) / pop.sum()
+        muni = np.minimum(np.searchsorted(cdf, uniform(seed, pid, _POP_MONTH, _U_MUNI), side="right"), len(pop) - 1)
+    else:
+        muni = np.zeros(len(df), np.int64)
     return Population(
         person_id=np.ascontiguousarray(pid[keep][order]),
         entry_month=np.ascontiguousarray(entry[keep][order].astype(np.int32)),

@@ -17,7 +17,7 @@ _cell_code = njit(inline="always")(cell_code)   # the one packing of sim.states,
 
 
 @njit(parallel=True, cache=True)
-def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18, n_municipalities,
+def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18, municipality_cdf,
                     month_id, purposes):
     """Cell, age and municipality of new persons.
 
@@ -32,8 +32,11 @@ def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18
         ``(youth, provider, flag)`` shares of each state's entrants.
     distance_cdf : float64 (S, 2)
         ``(close, close + middle)`` cumulative shares of each state's entrants.
-    under_18, n_municipalities, month_id : int
-        The state code of the under-18, the number of municipalities, the month id of the draws.
+    under_18, month_id : int
+        The state code of the under-18, the month id of the draws.
+    municipality_cdf : float64 (N,)
+        Cumulative shares of the municipalities (the last 1): a person's municipality is drawn
+        by population.
     purposes : int64 (6,)
         Purpose codes of the (youth, provider, flag, distance, age, municipality) draws.
 
@@ -68,7 +71,7 @@ def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18
             age[i] = AGE_YOUTH_FROM + int(u_age * AGE_YOUTH_SPAN)
         else:
             age[i] = AGE_ADULT_FROM + int(u_age * AGE_ADULT_SPAN)
-        muni[i] = int(draw(key, month_id, purposes[5]) * n_municipalities)
+        muni[i] = np.searchsorted(municipality_cdf, draw(key, month_id, purposes[5]), side="right")
     return out_cell, age, muni
 
 

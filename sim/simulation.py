@@ -101,7 +101,8 @@ def population_tables(data: Data) -> Tables:
 def build_population(scenario: Scenario, seed: int, scale: float, population_file=None) -> Population:
     """The synthetic population (default) or a user's Parquet population for ``scenario``."""
     if population_file is not None:
-        return from_parquet(population_file, scenario.start, scenario.n_months, month_number, scale, seed)
+        return from_parquet(population_file, scenario.start, scenario.n_months, month_number, scale, seed,
+                            scenario.data.municipalities)
     return synthetic(scenario.data, population_tables(scenario.data), scenario.n_months, seed, scale)
 
 

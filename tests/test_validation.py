@@ -158,7 +158,7 @@ def _population(tmp_path, **change):
         "state": ["sick", "dagpenge", "flex_job"], "months_in_state": [2, 0, 30],
         "age": [45, 28, 50], "provider": [True, False, False], "insured": [False, True, True],
         "sick_from_job": [True, False, False], "distance": ["close", "middle", "far"],
-        "municipality": np.array([0, 5, 97], np.int64),
+        "municipality": np.array([101, 147, 851], np.int64),
     })
     for k, v in change.items():
         df[k] = v
@@ -168,19 +168,48 @@ def _population(tmp_path, **change):
 
 
 @pytest.mark.parametrize("change,fragment", [
-    ({"municipality": np.array([0, 500, 1], np.int64)}, "'municipality'"),
-    ({"municipality": np.array([0, -1, 1], np.int64)}, "'municipality'"),
+    ({"municipality": np.array([101, 500, 147], np.int64)}, "'municipality' must be municipality codes \\(e.g. 500\\)"),
+    ({"municipality": np.array([101, -1, 147], np.int64)}, "'municipality'"),
     ({"municipality": [0.5, 1.0, 2.0]}, "'municipality'"),
     ({"entry_month": ["2025-01", "2025-13", "2025-03"]}, "'entry_month'"),
     ({"entry_month": ["2025-01", "2025-1", "2025-03"]}, "'entry_month'"),
 ])
-def test_bad_population_values(tmp_path, change, fragment):
+def test_bad_population_values(tmp_path, data, change, fragment):
     from sim.population import from_parquet
     from sim.scenario import month_number
     path = _population(tmp_path, **change)
     with pytest.raises(InputError, match=fragment) as err:
-        from_parquet(path, month_number("2025-01"), 132, month_number)
+        from_parquet(path, month_number("2025-01"), 132, month_number, municipalities=data.municipalities)
     assert str(err.value).startswith(str(path))
+
+
+def test_population_municipalities_are_codes(tmp_path, data):
+    """A user population names municipalities by their codes; without the column they are drawn
+    by population."""
+    from sim.population import from_parquet
+    from sim.scenario import month_number
+    codes = data.municipalities["code"].tolist()
+    pop = from_parquet(_population(tmp_path), month_number("2025-01"), 132, month_number,
+                       municipalities=data.municipalities)
+    assert sorted(codes[i] for i in pop.municipality) == [101, 147, 851]
+    path = _population(tmp_path)
+    df = pd.read_parquet(path).drop(columns="municipality")
+    df.to_parquet(path)
+    drawn = from_parquet(path, month_number("2025-01"), 132, month_number, municipalities=data.municipalities)
+    assert ((0 <= drawn.municipality) & (drawn.municipality < len(codes))).all()
+
+
+def test_synthetic_population_lives_where_people_live(data):
+    """Persons are drawn into the 98 municipalities by population (data/municipalities.csv)."""
+    from sim.scenario import load_scenario
+    from sim.simulation import build_population
+    pop = build_population(load_scenario("baseline", data), 2, 0.05)
+    share = np.bincount(pop.municipality, weights=pop.weight, minlength=98) / pop.weight.sum()
+    want = data.municipalities["population"].to_numpy(float)
+    want = want / want.sum()
+    assert len(data.municipalities) == 98 and data.municipalities["code"].is_unique
+    assert np.abs(share - want).max() < 0.003 and share.argmax() == want.argmax()     # København
+    assert (share > 0).all()
 
 
 def cli(*args):

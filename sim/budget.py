@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .layout import R_RESTART_CONTACT
+from .layout import FLAG_BIT, R_RESTART_CONTACT
 from .parameters import FIXED_SHARE, Data
 from .population import WEIGHT_UNIT
 from .states import (ACTIVITIES, BANDS, BENEFIT_OF_STATE, DISTANCE_CLASSES, EFFORT_LINES,
@@ -277,8 +277,8 @@ def sick_from_unemployment_spells(results, year: int) -> float:
     sickness benefit that the model represents as a new spell, not as a move between states."""
     pop = results.population
     months = np.flatnonzero(results.year_of_month == year)
-    flag = pop.cell.astype(np.int64) % 2
-    new = ((pop.state == STATE["sick"]) & (pop.months_in_state == 0) & (flag == 0)
+    from_job = (pop.cell.astype(np.int64) & FLAG_BIT) != 0
+    new = ((pop.state == STATE["sick"]) & (pop.months_in_state == 0) & ~from_job
            & (pop.entry_month >= months[0]) & (pop.entry_month <= months[-1]))
     return float(pop.weight[new].sum() / WEIGHT_UNIT)
 
@@ -298,7 +298,7 @@ def benefit_switches(results, year: int) -> float:
     return float(moves[switch_mask() & restarts[None, :]].sum()) + sick
 
 
-def _case_month_line(data: Data) -> str:
+def case_month_line(data: Data) -> str:
     """The effort line that carries the case administration cost."""
     for activity, line in zip(data.unit_costs["activity"], data.unit_costs["line"]):
         if activity == "case_month":
@@ -315,7 +315,7 @@ def _effort_lines(results, data: Data):
     for a, name in enumerate(ACTIVITIES):
         if line[a] >= 0:
             out[EFFORT_LINES[line[a]]] += vol[name] * cost[a]
-    out[_case_month_line(data)] += vol["case_month"] * case_cost
+    out[case_month_line(data)] += vol["case_month"] * case_cost
     variable = 1.0 - fixed_share_by_month(results)
     fixed = fixed_cost_by_line(results, data)
     for li, ln in enumerate(EFFORT_LINES):

@@ -250,6 +250,6 @@ def write_parameter(data: Data, name: str, value: float) -> None:
     hits = [i for i, line in enumerate(lines) if line.split(",", 1)[0] == name]
     if len(hits) != 1:
         raise ValueError(f"{path}: {len(hits)} rows named '{name}'")
-    first, rest = lines[hits[0]].split(",", 2)[0], lines[hits[0]].split(",", 2)[2]
+    first, _, rest = lines[hits[0]].split(",", 2)
     lines[hits[0]] = f"{first},{value},{rest}"
     path.write_text("".join(lines), encoding="utf-8")

@@ -111,7 +111,7 @@ def line_costs(results) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for a, name in enumerate(ACTIVITIES):
         if line[a] >= 0 and name not in rationable:
             fixed[:, line[a]] += act[:, a].sum(axis=(1, 2)) * cost[a]
-    case_line = EFFORT_LINES.index(data.unit_costs.set_index("activity").loc["case_month", "line"])
+    case_line = EFFORT_LINES.index(money.case_month_line(data))
     fixed[:, case_line] += money.effort_volumes(results)["case_month"] * case_cost
     for kind, ln, d_name, r_name in KINDS:
         li, a_d, a_r = EFFORT_LINES.index(ln), ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
@@ -191,12 +191,19 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
     yearly = lambda x: np.stack([x[years == y].sum(axis=0) for y in year_ids])  # noqa: E731
     budget_y = yearly(budget)
     youth_cut_y = yearly(youth_cut)
+    def costs(results):
+        """A run's line costs (``line_costs``), its activity's cost and its spending by month and
+        line: the activity, and the freed cost not yet shed."""
+        fixed, delivered, rationed = line_costs(results)
+        activity = fixed + delivered.sum(axis=(2, 3, 4))           # (M, L)
+        return fixed, delivered, rationed, activity, activity + money.unrealised_cost(baseline_effort, activity,
+                                                                                       sheddable)
+
     cut = None
     rounds = 1
     while True:
-        fixed, delivered, rationed = line_costs(res)
-        activity = fixed + delivered.sum(axis=(2, 3, 4))           # (M, L)
-        spent_y = yearly(activity + money.unrealised_cost(baseline_effort, activity, sheddable))
+        fixed, delivered, rationed, activity, spent = costs(res)
+        spent_y = yearly(spent)
         demand_y = yearly(delivered + rationed)                  # (Y, L, kinds, S, C) at full delivery
         over = spent_y - budget_y
         # a krone of activity cut saves a krone in the months where the line can still shed cost
@@ -231,12 +238,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
         ration = new
         res = run(ration)
         rounds += 1
-    def spending_of(results) -> np.ndarray:
-        f, d, _ = line_costs(results)
-        paid = f + d.sum(axis=(2, 3, 4))
-        return paid + money.unrealised_cost(baseline_effort, paid, sheddable)
-
-    spending = spending_of(res)
+    _, delivered, _, _, spending = costs(res)
     # A-8: the money a line has left is spent on more conversations and offers for those furthest
     # from the labour market, a share above 1 where none is due (``money.redeploy_share`` of it;
     # the rest is returned)
@@ -250,17 +252,18 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
     if (target > 0).any():
         eligible = redeploy_targets(res)                      # (kinds, S, C)
         before = spending
-        _, delivered, _ = line_costs(res)
         base_y = yearly(delivered)                              # (Y, L, kinds, S, C)
         x = np.zeros_like(target)
-        for _ in range(REDEPLOY_ROUNDS):
+        for step in range(REDEPLOY_ROUNDS):
+            # first a guess from what the eligible get today, then scaled by what it bought
+            got_y = yearly(costs(res)[-1] - before) if step > 0 else None
             for yi, li in zip(*np.nonzero(target > 0)):
                 kinds = [k for k, ln, _, _ in KINDS if EFFORT_LINES.index(ln) == li]
-                room = sum(base_y[yi, li, k][eligible[k]].sum() for k in kinds)
-                if x[yi, li] == 0.0:
+                if step == 0:
+                    room = sum(base_y[yi, li, k][eligible[k]].sum() for k in kinds)
                     x[yi, li] = target[yi, li] / max(room, 1.0)
                 else:
-                    got = yearly(spending_of(res) - before)[yi, li]
+                    got = got_y[yi, li]
                     x[yi, li] *= target[yi, li] / got if got > 0 else 2.0
                 x[yi, li] = min(x[yi, li], 1.0)
                 for k in kinds:
@@ -270,7 +273,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
                     ration[sel, k] = block
             res = run(ration)
             rounds += 1
-        spending = spending_of(res)
+        spending = costs(res)[-1]
         bought = np.zeros_like(spending, bool)
         for yi, li in zip(*np.nonzero(target > 0)):
             bought[years == year_ids[yi], li] = True

@@ -132,9 +132,14 @@ def municipality_cdf(data: Data) -> np.ndarray:
 
     assumption: a person's municipality is drawn by population alone (issue 16 adds documented
     differences in caseload composition)."""
-    pop = data.municipalities["population"].to_numpy(float)
-    if len(pop) != N_MUNICIPALITIES:
-        raise InputError(f"{data.directory / 'municipalities.csv'}: {len(pop)} municipalities, not {N_MUNICIPALITIES}")
+    if len(data.municipalities) != N_MUNICIPALITIES:
+        raise InputError(f"{data.directory / 'municipalities.csv'}: {len(data.municipalities)} municipalities, "
+                         f"not {N_MUNICIPALITIES}")
+    return _population_cdf(data.municipalities)
+
+
+def _population_cdf(municipalities: pd.DataFrame) -> np.ndarray:
+    pop = municipalities["population"].to_numpy(float)
     cdf = np.cumsum(pop) / pop.sum()
     cdf[-1] = 1.0
     return np.ascontiguousarray(cdf)
@@ -296,9 +301,7 @@ def from_parquet(path: str | Path, start: int, n_months: int, month_number, scal
     if "municipality" in df:
         muni = df["municipality"].map(index_of).to_numpy(np.int64)
     elif municipalities is not None:            # none given: drawn by population, as the synthetic
-        pop = municipalities["population"].to_numpy(float)
-        cdf = np.cumsum(pop) / pop.sum()
-        muni = np.minimum(np.searchsorted(cdf, uniform(seed, pid, _POP_MONTH, _U_MUNI), side="right"), len(pop) - 1)
+        muni = np.searchsorted(_population_cdf(municipalities), uniform(seed, pid, _POP_MONTH, _U_MUNI), side="right")
     else:
         muni = np.zeros(len(df), np.int64)
     return Population(

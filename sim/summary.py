@@ -169,8 +169,7 @@ def _line_of_item(data) -> dict[str, int]:
     """The effort line (index into EFFORT_LINES) of each cost item."""
     _, line, _ = money.unit_costs(data)
     out = {name: int(line[a]) for a, name in enumerate(ACTIVITIES) if line[a] >= 0}
-    case = data.unit_costs.set_index("activity").loc[money.CASE_MONTH, "line"]
-    out[money.CASE_MONTH] = EFFORT_LINES.index(case)
+    out[money.CASE_MONTH] = EFFORT_LINES.index(money.case_month_line(data))
     return out
 
 

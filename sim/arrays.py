@@ -24,6 +24,7 @@ class PersonArrays(NamedTuple):
     state: np.ndarray            # int8: state at entry
     months_in_state: np.ndarray  # int16: months already in the state at entry (0: a new spell)
     months_in_spell: np.ndarray  # int16: months already on benefit in the spell at entry
+    municipality: np.ndarray     # int16: the person's municipality (its row in data/municipalities.csv)
 
 
 class RuleArrays(NamedTuple):
@@ -39,3 +40,4 @@ class RuleArrays(NamedTuple):
     probs: np.ndarray            # float64 (R, S, C, N_PROBS): shares and take-ups (sim.layout Q_*)
     rehab_on_entry: np.ndarray   # int8 (R, K): 1 where entering a destination holds a meeting
     ration: np.ndarray           # float64 (M, N_KINDS, S, C): share of due activity delivered
+    year_of_month: np.ndarray    # int32 (M,): calendar year of each month, 0 for the first

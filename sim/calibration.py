@@ -70,7 +70,7 @@ def occupancy_matrix(data: Data, cohort: int = COHORT_SIZE, months: int = COHORT
                          np.full(cohort, WEIGHT_UNIT, np.int64), np.full(cohort, s, np.int8),
                          np.zeros(cohort, np.int16), np.zeros(cohort, np.int16),
                          np.zeros(cohort, np.int16), np.zeros(cohort, np.int16), 1.0)
-        occ, _, flow, _ = run_engine(pop, tables, np.zeros(months, np.int32), seed, 0, months)
+        occ, _, flow, *_ = run_engine(pop, tables, np.zeros(months, np.int32), seed, 0, months)
         M[s] = occ.sum(axis=(0, 1, 3, 4)) / WEIGHT_UNIT / cohort
         F[s] = flow.sum(axis=(0, 1))[:N_STATES, :N_STATES].sum(axis=0) / WEIGHT_UNIT / cohort
         # a new spell is its own first entry; moves into a state count as entries into it

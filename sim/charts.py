@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.layout_engine import TightLayoutEngine  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from .budget import DKK_PER_BN  # noqa: E402
@@ -58,6 +59,17 @@ LABELS = {
         "duration_y": "persons on sick benefit (thousands, average per month)",
         "duration_x": "month of the sick-benefit spell (0 = first month)",
         "bands_title": "Uncertainty: 5th, 50th and 95th percentiles",
+        "per_inhabitant_title": "{what} per inhabitant, {year}: {scenario} against {baseline}",
+        "spending_change": "Change in municipal spending", "effort_change": "Change in effort spending",
+        "dkk_per_inhabitant": "DKK per inhabitant (negative = spends less)",
+        "few_persons": "hatched: fewer than {n} simulated persons (uncertain)",
+        "region": "region",
+        "financing_title": "Who pays for the downturn",
+        "financing_y": "bn DKK per year (extra public cost of the downturn)",
+        "state": "state", "municipalities": "municipalities", "activity_cut": "activity cut",
+        "fin_gap_title": "Gap per inhabitant, {year}, the 98 municipalities ranked",
+        "gap_dkk": "DKK per inhabitant the municipality must find", "rank": "municipality (ranked)",
+        "regime_today": "today's financing", "regime_service_ceiling": "under the service ceiling",
     },
     "da": {
         "caseload_title": "Sagsmængde efter målgruppe ({scheme}), {scenario}",
@@ -80,6 +92,17 @@ LABELS = {
         "duration_y": "personer på sygedagpenge (tusinder, gennemsnit pr. måned)",
         "duration_x": "måned i sygedagpengeforløbet (0 = første måned)",
         "bands_title": "Usikkerhed: 5., 50. og 95. percentil",
+        "per_inhabitant_title": "{what} pr. indbygger, {year}: {scenario} mod {baseline}",
+        "spending_change": "Ændring i kommunens udgifter", "effort_change": "Ændring i udgifter til indsatsen",
+        "dkk_per_inhabitant": "kr. pr. indbygger (negativ = bruger mindre)",
+        "few_persons": "skraveret: færre end {n} simulerede personer (usikkert)",
+        "region": "region",
+        "financing_title": "Hvem betaler for nedturen",
+        "financing_y": "mia. kr. pr. år (nedturens ekstra offentlige udgift)",
+        "state": "staten", "municipalities": "kommunerne", "activity_cut": "indsats skåret væk",
+        "fin_gap_title": "Finansieringshul pr. indbygger, {year}, de 98 kommuner rangordnet",
+        "gap_dkk": "kr. pr. indbygger, som kommunen selv skal finde", "rank": "kommune (rangordnet)",
+        "regime_today": "nuværende finansiering", "regime_service_ceiling": "under serviceloftet",
     },
 }
 
@@ -309,4 +332,88 @@ def sick_duration(profiles: dict[str, np.ndarray], year: int, path: Path, lang: 
         ax.set_xlabel(label("duration_x", lang))
         _axis_format(ax, lang)
         ax.legend(title=label("scenario", lang))
+        _save(fig, path)
+
+
+#: colours of the five regions in the municipality charts
+REGION_COLOURS = {"Hovedstaden": "C0", "Sjælland": "C1", "Syddanmark": "C2", "Midtjylland": "C3",
+                  "Nordjylland": "C4"}
+
+
+def per_inhabitant_chart(table: pd.DataFrame, year: int, scenarios: tuple[str, str], path: Path,
+                         lang: str = "en", column: str = "spending_change_per_inhabitant_dkk",
+                         few: int = 1000) -> None:
+    """The reform's effect on each of the 98 municipalities in ``year``, per inhabitant (DKK),
+    ranked, coloured by region; hatched where it rests on few simulated persons."""
+    with plt.rc_context(STYLE):
+        df = table[table["year"] == year].sort_values(column)
+        fig, ax = plt.subplots(figsize=(8, 15))
+        y = np.arange(len(df))
+        colours = [REGION_COLOURS.get(r, "C7") for r in df["region"]]
+        bars = ax.barh(y, df[column], color=colours, height=0.8)
+        for bar, flagged in zip(bars, df["few_persons"]):
+            if flagged:
+                bar.set_hatch("////")
+                bar.set_alpha(0.5)
+        ax.set_yticks(y, df["municipality"], fontsize=6)
+        ax.set_ylim(-0.7, len(df) - 0.3)
+        ax.axvline(0, color="k", lw=0.8)
+        what = label("spending_change" if column.startswith("spending") else "effort_change", lang)
+        ax.set_title(label("per_inhabitant_title", lang, what=what, year=year,
+                           scenario=name(scenarios[1], lang), baseline=name(scenarios[0], lang)), fontsize=10)
+        ax.set_xlabel(label("dkk_per_inhabitant", lang))
+        _axis_format(ax, lang, axis="x", decimals=0)
+        handles = [Patch(color=c, label=r) for r, c in REGION_COLOURS.items()
+                   if r in set(df["region"])]
+        if df["few_persons"].any():
+            handles.append(Patch(facecolor="white", edgecolor="k", hatch="////",
+                                                    label=label("few_persons", lang, n=number(few, lang, 0))))
+        ax.legend(handles=handles, title=label("region", lang), fontsize=7, loc="lower right")
+        ax.grid(axis="y", alpha=0)
+        _save(fig, path)
+
+
+def financing_chart(fin: pd.DataFrame, summary: dict, path: Path, lang: str = "en") -> None:
+    """A downturn's public cost by year, state against municipalities, in each financing regime
+    (left), and the gap per inhabitant of the 98 municipalities ranked, in the peak year (right)."""
+    with plt.rc_context(STYLE):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+        regimes = list(dict.fromkeys(fin["regime"]))
+        years = sorted(fin["year"].unique())
+        width = 0.8 / len(regimes)
+        for k, regime in enumerate(regimes):
+            block = fin[fin["regime"] == regime].groupby("year")
+            state = (block["state_transfers_rise_dkk"].sum() + block["compensation_dkk"].sum()).reindex(years)
+            towns = block["gap_dkk"].sum().reindex(years)
+            cut = block["activity_cut_dkk"].sum().reindex(years)
+            x = np.arange(len(years)) + (k - (len(regimes) - 1) / 2) * width
+            tag = label(f"regime_{regime}", lang)
+            left.bar(x, state / DKK_PER_BN, width, color="C0", alpha=0.5 + 0.5 * k, label=f"{label('state', lang)}: {tag}")
+            left.bar(x, towns / DKK_PER_BN, width, bottom=np.where(towns >= 0, state, 0) / DKK_PER_BN,
+                     color="C1", alpha=0.5 + 0.5 * k, label=f"{label('municipalities', lang)}: {tag}")
+            if (cut > 0.005 * DKK_PER_BN).any():
+                left.plot(x, cut / DKK_PER_BN, "kv", ms=4, label=f"{label('activity_cut', lang)}: {tag}")
+        left.set_xticks(np.arange(len(years)), years, rotation=45)
+        left.axhline(0, color="k", lw=0.8)
+        left.set_title(label("financing_title", lang))
+        left.set_ylabel(label("financing_y", lang))
+        left.set_xlabel(label("year", lang))
+        _axis_format(left, lang)
+        left.legend(fontsize=7)
+        peak = int(summary["financing.peak_year"])
+        for k, regime in enumerate(regimes):
+            at = fin[(fin["regime"] == regime) & (fin["year"] == peak)].sort_values("gap_per_inhabitant_dkk",
+                                                                                  ascending=False)
+            gaps = at["gap_per_inhabitant_dkk"].to_numpy()
+            right.plot(np.arange(1, len(at) + 1), gaps, marker="o", ms=2, label=label(f"regime_{regime}", lang))
+            if k == 0:                      # the three most exposed, named once
+                for rank, town in enumerate(at["municipality"].head(3)):
+                    right.annotate(town, (rank + 1, gaps[rank]), fontsize=7, xytext=(6, -3 - 9 * rank),
+                                   textcoords="offset points")
+        right.axhline(0, color="k", lw=0.8)
+        right.set_title(label("fin_gap_title", lang, year=peak))
+        right.set_ylabel(label("gap_dkk", lang))
+        right.set_xlabel(label("rank", lang))
+        _axis_format(right, lang, decimals=0)
+        right.legend(fontsize=8)
         _save(fig, path)

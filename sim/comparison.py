@@ -142,6 +142,7 @@ class Comparison:
     rule_driven: Results | None = None      # the reform with the law setting activity
     budgeted: object | None = None          # sim.capacity.Budgeted in the budget-constrained mode
     sheddable: np.ndarray | None = None     # (M, L) DKK: the most each line's cost can have fallen
+    reference: Results | None = None        # the baseline without its [[inflow]] multipliers (a cycle)
 
     @property
     def years(self) -> list[int]:
@@ -185,9 +186,14 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
     ref = simulate(reform, seed, engine, scale, population=population)
     rule_driven, budgeted = ref, None
     sheddable = shedding_path(reform, reform_start(baseline, reform))
+    reference = None
+    if baseline.inflows or reform.inflows:
+        say(f"baseline '{baseline.name}' without its business cycle")
+        calm = dataclasses.replace(baseline, name=f"{baseline.name}-without-cycle", inflows=[])
+        reference = simulate(calm, seed, engine, scale, population=population) if baseline.inflows else base
     if reform.effort_mode == "budget_constrained":
         from . import capacity
-        base_effort = effort_by_line(base, monthly=True).to_numpy()
+        base_effort = budget_basis(reform, base, reference)
 
         def run(ration):
             say(f"reform '{reform.name}' within its budget")
@@ -211,9 +217,26 @@ def compare(baseline, reform, seed: int = 1, engine: str = "numba", scale: float
             saving_of[subset] = effort_saving(base, simulate(partial, seed, engine, scale, population=population),
                                               sheddable)
         parts = Breakdown(provisions, orders, exact, saving_of)
-    comp = Comparison(base, ref, parts, rule_driven=rule_driven, budgeted=budgeted, sheddable=sheddable)
+    comp = Comparison(base, ref, parts, rule_driven=rule_driven, budgeted=budgeted, sheddable=sheddable,
+                      reference=reference)
     comp.budget = comparison_budget(comp)
     return comp
+
+
+def budget_basis(reform: Scenario, base: Results, reference: Results | None) -> np.ndarray:
+    """Each line's budget before the saving, DKK by month (M, L), by ``[effort] budget``:
+    ``"baseline"``, the baseline's spending month by month (it rises with the baseline's caseload,
+    which compensates the municipalities); ``"without_cycle"``, the baseline's spending without its
+    ``[[inflow]]`` multipliers (``reference``): set in advance, the service ceiling's budget takes
+    no account of a downturn; ``"fixed_base_year"``, the baseline's average month in the first
+    year, fixed in DKK (it also holds the baseline's own drift over the years)."""
+    if reform.budget_basis == "without_cycle":
+        return effort_by_line(reference if reference is not None else base, monthly=True).to_numpy()
+    spending = effort_by_line(base, monthly=True).to_numpy()
+    if reform.budget_basis == "fixed_base_year":
+        first = base.year_of_month == base.year_of_month[0]
+        return np.broadcast_to(spending[first].mean(axis=0), spending.shape).copy()
+    return spending
 
 
 def _public_transfers(budget: pd.DataFrame) -> pd.DataFrame:

@@ -74,15 +74,15 @@ def _closure(closure_cdf, rules, r, s, c, seed, pid, month_id, purpose):
     return moved
 
 
-def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
+def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places):
     """Same signature and results as ``sim.kernel.simulate`` (``n_chunks`` output slices; all
     sums land in the first). The month's sections carry the names of the kernel's steps, in its
     order: enter, conversations_this_month, offer_this_month, documents_and_reviews,
     caseload_this_month, transition, next_month, closure_move."""
     (person_id, entry_month, cell, weight, state_at_entry, months_in_state_at_entry,
-     months_in_spell_at_entry) = person
+     months_in_spell_at_entry, municipality) = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
-     rehab, ration) = table
+     rehab, ration, year_of_month) = table
     n = person_id.shape[0]
     n_states = rules.shape[1]
     n_cells = p_exit.shape[3]
@@ -93,6 +93,10 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     act = np.zeros((n_months, L.N_ACTIVITIES, n_states, n_cells), np.int64)
     flow = np.zeros((n_months, n_states + 2, n_dest), np.int64)
     spell = np.zeros((n_months, L.N_SPELL_MONTHS), np.int64)
+    n_years = int(year_of_month.max()) + 1 if n_months else 1
+    place_occ = np.zeros((n_years, n_places, n_states, n_cells, n_bands), np.int64)   # year first here
+    place_act = np.zeros((n_years, n_places, L.N_ACTIVITIES), np.int64)
+    place_all = municipality.astype(np.int64)
 
     state = np.full(n, -1, np.int64)
     months_in_state_of = np.zeros(n, np.int64)
@@ -107,6 +111,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
 
     def count(a, m, sel, s, c, w):
         _add(act[m], (np.full(sel.sum(), a), s[sel], c[sel]), w[sel])
+        _add(place_act[year_of_month[m]], (place[sel], np.full(sel.sum(), a)), w[sel])
 
     for m in range(n_months):
         r = regime_of_month[m]
@@ -139,6 +144,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         months_in_state, contact_month = months_in_state_of[i], contact_month_of[i]
         months_in_spell = months_in_spell_of[i]
         pid = person_id[i]
+        place = place_all[i]
         carry = carry_of[i]
         a_s = np.where(carry >= 0, carry, s)  # whose activity: the kept abolished state's, or the own
         R_own = rules[r][s, c]                # (n_active, N_RULES): limits, payer bands, profile
@@ -211,6 +217,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         # caseload_this_month: by payer band; the sick by month of spell
         band = payer_band(months_in_spell, c & L.FLAG_BIT, R_own[:, L.R_EMPLOYER_MONTHS])
         _add(occ[m], (s, c, band), w)
+        _add(place_occ[year_of_month[m]], (place, s, c, band), w)
         prof = R_own[:, L.R_SPELL_PROFILE] == 1
         _add(spell[m], (np.minimum(months_in_spell[prof], L.N_SPELL_MONTHS - 1),), w[prof])
 
@@ -293,7 +300,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         active = i[state[i] >= 0]
 
     out = []
-    for a in (occ, act, flow, spell):
+    for a in (occ, act, flow, spell, place_occ.swapaxes(0, 1), place_act.swapaxes(0, 1)):
         full = np.zeros((n_chunks,) + a.shape, np.int64)
         full[0] = a
         out.append(full)

@@ -310,7 +310,8 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                  conv_sched, closure_cdf, ration, rationed, regime_after, closing, schedule_flat,
                  repeat_flat, rules_flat, probs_flat, hazard_flat, dest_flat, limit_flat,
                  closure_flat, rehab_flat, occupancy_flat, activity_flat, flow_flat, spell_flat,
-                 n_durations, n_bands):
+                 n_durations, n_bands, municipality, year_of_month, n_places, n_years,
+                 place_occupancy_flat, place_activity_flat):
     """Persons ``first`` to ``end - 1``, each from their entry month to their exit or the
     horizon's end, counted in slice ``t`` of the flat accumulators (see ``simulate``).
 
@@ -324,6 +325,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
     activity_stride = n_states * n_cells * n_months      # from one activity to the next
     flow_row = n_dest * n_months                          # from one origin state to the next
     flow_at = t * (n_states + 2) * flow_row               # this slice's flows
+    place_stride = n_states * n_cells * n_bands           # from one place-year to the next
     for i in range(first, end):
         iu = np.uint64(i)
         m = np.int64(entry_month[iu])
@@ -333,6 +335,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
         flag = c & FLAG_BIT
         w = weight[iu]
         key = person_key(seed, person_id[iu])
+        place_at = (t * n_places + np.int64(municipality[iu])) * n_years   # this person's place and slice
 
         # enter: a new spell (flow row S) or the stock part-way through one (row S + 1); an
         # abolished state sends the person where its closure says, with no months in the new state
@@ -362,6 +365,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
         rules_regime = -1
         reload = True               # the state or the kept activity changed: load their rules
         row = schedule_at = hazard_at = activity_at = occupancy_at = repeat_start = repeat_period = 0
+        place_cell = 0
         offer_len = info_form = employer_months = in_profile = limit = reassess = 0
         a_offer = a_offer_rationed = k_offer = 0
         followup_share = offer_share = cert_share = jobedu_uptake = 0.0
@@ -382,6 +386,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 hazard_at = row * n_durations * N_COMBOS
                 activity_at = t * N_ACTIVITIES * activity_stride + (s * n_cells + c) * n_months
                 occupancy_at = ((t * n_states + s) * n_cells + c) * n_months * n_bands
+                place_cell = (s * n_cells + c) * n_bands
                 at = np.uint64(row * N_RULES)
                 a_at = np.uint64(a_row * N_RULES)
                 offer_len = rules_flat[a_at + R_OFFER_LEN]
@@ -409,6 +414,8 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
             else:
                 due = due_bits(rules, conv_sched, r, activity_state, c, contact_month)
             am = activity_at + m                # this month's activities: am + kind * stride
+            place_year = place_at + np.int64(year_of_month[np.uint64(m)])
+            pa = place_year * N_ACTIVITIES      # this year's activities in the person's place
 
             # conversations_this_month: the jobcentre's held within its budget
             conv = conversation_due(due, followup_share, key, month_id)
@@ -416,13 +423,17 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 if not_delivered(delivered(ration, rationed, m, K_CONV, s, c), key, month_id, P_RATION_CONV):
                     conv = CONV_NONE
                     activity_flat[np.uint64(am + A_CONV_RATIONED * activity_stride)] += w
+                    place_activity_flat[np.uint64(pa + A_CONV_RATIONED)] += w
                 else:
                     activity_flat[np.uint64(am + A_CONV_JOBCENTRE * activity_stride)] += w
+                    place_activity_flat[np.uint64(pa + A_CONV_JOBCENTRE)] += w
             elif conv == CONV_AKASSE:
                 activity_flat[np.uint64(am + A_CONV_AKASSE * activity_stride)] += w
+                place_activity_flat[np.uint64(pa + A_CONV_AKASSE)] += w
             elif one_extra(delivered(ration, rationed, m, K_CONV, s, c), key, month_id, P_EXTRA_CONV):
                 conv = CONV_JOBCENTRE
                 activity_flat[np.uint64(am + A_CONV_JOBCENTRE * activity_stride)] += w
+                place_activity_flat[np.uint64(pa + A_CONV_JOBCENTRE)] += w
 
             # offer_this_month: an offer starts (within the budget) and locks in while it lasts;
             # the month before the first is a threat; else the job-oriented education right
@@ -431,6 +442,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 if offer_months_left > 0:
                     if not_delivered(delivered(ration, rationed, m, k_offer, s, c), key, month_id, P_RATION_OFFER):
                         activity_flat[np.uint64(am + a_offer_rationed * activity_stride)] += w * offer_months_left
+                        place_activity_flat[np.uint64(pa + a_offer_rationed)] += w * offer_months_left
                         offer_months_left = 0
                 elif one_extra(delivered(ration, rationed, m, k_offer, s, c), key, month_id, P_EXTRA_OFFER):
                     offer_months_left = offer_len
@@ -438,6 +450,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
             if offer_months_left > 0:
                 status = STATUS_LOCKIN
                 activity_flat[np.uint64(am + a_offer * activity_stride)] += w
+                place_activity_flat[np.uint64(pa + a_offer)] += w
             else:
                 if due & B_THREAT:
                     status = STATUS_THREAT
@@ -445,22 +458,28 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                     if not_delivered(delivered(ration, rationed, m, K_JOBEDU, s, c), key, month_id,
                                      P_RATION_JOBEDU):
                         activity_flat[np.uint64(am + A_JOBEDU_RATIONED * activity_stride)] += w
+                        place_activity_flat[np.uint64(pa + A_JOBEDU_RATIONED)] += w
                     else:
                         status = STATUS_LOCKIN
                         activity_flat[np.uint64(am + A_JOB_EDUCATION * activity_stride)] += w
+                        place_activity_flat[np.uint64(pa + A_JOB_EDUCATION)] += w
 
             # documents_and_reviews
             if months_in_spell == 0 and info_form == 1:
                 activity_flat[np.uint64(am + A_INFO_FORM * activity_stride)] += w
+                place_activity_flat[np.uint64(pa + A_INFO_FORM)] += w
             if due & B_CERT:
                 if held(cert_share, key, month_id, P_CERT):
                     activity_flat[np.uint64(am + A_CERTIFICATE * activity_stride)] += w
+                    place_activity_flat[np.uint64(pa + A_CERTIFICATE)] += w
             if due & B_REVIEW:
                 activity_flat[np.uint64(am + A_REVIEW * activity_stride)] += w
+                place_activity_flat[np.uint64(pa + A_REVIEW)] += w
 
             # caseload_this_month: by payer band; the sick by month of spell
             band = payer_band(months_in_spell, flag, employer_months)
             occupancy_flat[np.uint64(occupancy_at + m * n_bands + band)] += w
+            place_occupancy_flat[np.uint64(place_year * place_stride + place_cell + band)] += w
             if in_profile == 1:
                 k = months_in_spell if months_in_spell < N_SPELL_MONTHS else N_SPELL_MONTHS - 1
                 spell_flat[np.uint64((t * n_months + m) * N_SPELL_MONTHS + k)] += w
@@ -470,8 +489,10 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
             if limit >= 0 and months_in_state >= limit:
                 dest = pick1(limit_flat, row * n_dest, n_dest, draw(key, month_id, P_LIMIT))
                 activity_flat[np.uint64(am + A_LIMIT * activity_stride)] += w
+                place_activity_flat[np.uint64(pa + A_LIMIT)] += w
                 if reassess == 1:
                     activity_flat[np.uint64(am + A_REASSESS * activity_stride)] += w
+                    place_activity_flat[np.uint64(pa + A_REASSESS)] += w
             else:
                 duration = months_in_state if months_in_state < n_durations else n_durations - 1
                 combo = status + WITH_CONVERSATION if conv > 0 else status
@@ -508,6 +529,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                     entered = new_carry if new_carry >= 0 else dest
                     if rehab_flat[np.uint64(r * n_dest + entered)] == 1:
                         activity_flat[np.uint64(am + A_REHAB * activity_stride)] += w
+                        place_activity_flat[np.uint64(pa + A_REHAB)] += w
                     if dest >= n_states:
                         break                           # left
                     s = dest
@@ -554,7 +576,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
 
 
 @njit(parallel=True, cache=True)
-def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
+def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places):
     """Simulate all persons, each from their entry month to their exit or the horizon's end.
 
     Parameters
@@ -564,14 +586,15 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         ``weight`` int64, ``state`` int8, ``months_in_state`` int16, ``months_in_spell`` int16,
         the values at entry; weights are integer units (``sim.population.WEIGHT_UNIT``). Any
         order (the population keeps them sorted by entry month, which the NumPy engine needs);
-        persons entering outside the horizon are not simulated.
+        persons entering outside the horizon are not simulated; ``municipality`` int16, the
+        person's place (0 to n_places - 1).
     table : sim.arrays.RuleArrays
         C-contiguous (``Tables.arrays`` makes them so): ``regime_of_month`` int32 (n_months,),
         ``rules`` int32 (R, S, C, N_RULES), ``conv_sched`` int8 (R, S, C, E), ``p_exit`` float64
         (R, S, D, C, N_COMBOS), ``dest_cdf``, ``limit_cdf``, ``closure_cdf`` float64 (R, S, C, K),
         ``probs`` float64 (R, S, C, N_PROBS), ``rehab_on_entry`` int8 (R, K), ``ration`` float64
-        (n_months, N_KINDS, C): the share of due rationable activity delivered (all ones in the
-        rule-driven mode).
+        (n_months, N_KINDS, S, C): the share of due rationable activity delivered (all ones in the
+        rule-driven mode), ``year_of_month`` int32 (n_months,): 0 for the first calendar year.
     seed : int
         Seed of the counter-based random numbers (``sim.rng``).
     month0 : int
@@ -579,8 +602,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     n_chunks : int
         Number of slices of the persons (one per thread, at least 1); each writes its own
         accumulator.
-    n_months, n_bands : int
-        Horizon length in months and number of payer bands.
+    n_months, n_bands, n_places : int
+        Horizon length in months, number of payer bands and of municipalities.
 
     Returns
     -------
@@ -594,6 +617,11 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
         out of an abolished state at the end of month m is counted in month m.
     spell : int64 (n_chunks, n_months, N_SPELL_MONTHS)
         Weighted persons in the sick states by month of their spell.
+    place_occupancy : int64 (n_chunks, n_places, n_years, S, C, n_bands)
+        Weighted person-months by municipality and year (``year_of_month``), state, cell and
+        payer band: summed over municipalities and the year's months, ``occupancy``.
+    place_activity : int64 (n_chunks, n_places, n_years, A)
+        Weighted activities by municipality, year and type: summed, ``activity``.
 
     Notes
     -----
@@ -603,18 +631,23 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
     t + n_chunks, ..., so every slice gets a like mix of entry months and spell lengths. The
     accumulators are laid out with the month next to last (last for activity), so a person's
     months write neighbouring addresses; they are reordered to the documented shapes at the end.
+    The municipality accumulators are by year, the municipality first: a person's months in a
+    state and year write the same address, all of them within the municipality's block.
     """
     (person_id, entry_month, cell, weight, state_at_entry, months_in_state_at_entry,
-     months_in_spell_at_entry) = person
+     months_in_spell_at_entry, municipality) = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
-     rehab_on_entry, ration) = table
+     rehab_on_entry, ration, year_of_month) = table
     n = person_id.shape[0]
     n_states, n_cells = rules.shape[1], rules.shape[2]
+    n_years = year_of_month.max() + 1 if n_months > 0 else 1
     n_dest = dest_cdf.shape[3]
     occ = np.zeros((n_chunks, n_states, n_cells, n_months, n_bands), np.int64)
     act = np.zeros((n_chunks, N_ACTIVITIES, n_states, n_cells, n_months), np.int64)
     flo = np.zeros((n_chunks, n_states + 2, n_dest, n_months), np.int64)
     spell = np.zeros((n_chunks, n_months, N_SPELL_MONTHS), np.int64)
+    place_occ = np.zeros((n_chunks, n_places, n_years, n_states, n_cells, n_bands), np.int64)
+    place_act = np.zeros((n_chunks, n_places, n_years, N_ACTIVITIES), np.int64)
     schedule, repeat = build_schedule(rules, conv_sched)
     rationed, regime_after, closing = month_flags(regime_of_month, rules, ration, n_months)
     schedule_flat, repeat_flat, rules_flat = schedule.reshape(-1), repeat.reshape(-1), rules.reshape(-1)
@@ -631,8 +664,11 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands):
                          months_in_spell_at_entry, regime_of_month, rules, conv_sched, closure_cdf,
                          ration, rationed, regime_after, closing, schedule_flat, repeat_flat,
                          rules_flat, probs_flat, hazard_flat, dest_flat, limit_flat, closure_flat,
-                         rehab_flat, occ_flat, act_flat, flo_flat, spell_flat, n_durations, n_bands)
-    return month_major(occ, act, flo, spell)
+                         rehab_flat, occ_flat, act_flat, flo_flat, spell_flat, n_durations, n_bands,
+                         municipality, year_of_month, n_places, n_years, place_occ.reshape(-1),
+                         place_act.reshape(-1))
+    occupancy, activity, flow, spell = month_major(occ, act, flo, spell)
+    return occupancy, activity, flow, spell, place_occ, place_act
 
 
 @njit(cache=True)

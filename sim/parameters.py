@@ -68,9 +68,17 @@ FIXED_SHARE = "money.effort_fixed_share"
 REDEPLOY = "money.redeploy_share"
 #: share of each effort line's variable cost that can be shed a year: ``SHED + line``
 SHED = "money.shed_share_per_year."
+#: how unevenly a business cycle hits the municipalities: the standard deviation of the log of
+#: each municipality's exposure (``sim.population.municipality_exposure``)
+EXPOSURE = "cycle.exposure_dispersion"
+#: how unevenly jobseekers are spread over the municipalities beyond population (log sd)
+CASELOAD_DISPERSION = "population.caseload_dispersion"
+#: share of each financing regime's effort spending under the municipal service ceiling
+CEILING_SHARE = "financing.ceiling_share."
+FINANCING_REGIMES = ("today", "service_ceiling")
 MONEY_PARAMETERS = (JOB_RETENTION, EARNINGS, TAX_RATE, TAX_MUNICIPAL, GOAL, EXPERT_DERIVED, FULLTIME,
                     FIXED_SHARE, SHED + "jobcentre_operations", SHED + "guidance_upskilling", SHED + "other_effort",
-                    REDEPLOY)
+                    REDEPLOY, EXPOSURE, CASELOAD_DISPERSION, *(CEILING_SHARE + r for r in FINANCING_REGIMES))
 
 
 #: the unit that marks a schedule: a list of months in a spell

@@ -19,7 +19,7 @@ from .layout import MAX_MONTHS_COUNTED, R_LIMIT
 from .population_fill import draw_attributes, fill_population
 from .rng import uniform_array as uniform
 from .errors import InputError, did_you_mean
-from .parameters import Data
+from .parameters import CASELOAD_DISPERSION, EXPOSURE, Data
 from .rules import Tables
 from .states import DISTANCE_CLASSES, N_CELLS, SICK_STATES, STATE, STATES, cell_code, cell_parts
 
@@ -33,6 +33,9 @@ MAX_STOCK_MONTHS = 480
 # purposes of the population's random draws (a month id no simulation reaches keeps them apart)
 _POP_MONTH = 2**31 - 1
 _U_SAMPLE, _U_YOUTH, _U_PROVIDER, _U_FLAG, _U_DISTANCE, _U_AGE, _U_MUNI, _U_CELL, _U_DUR = range(9)
+_U_INFLOW_KEEP, _U_INFLOW_EXTRA = 9, 10          # an inflow multiplier: keep a new spell, add a copy
+_U_EXPOSURE, _U_CASELOAD = 0, 1                  # the municipality indices (keyed on the code)
+_INDEX_MONTH = 2**31 - 2                         # the month id of the municipality indices' draws
 
 POPULATION_SCHEMA = {
     "person_id": "int64, unique, >= 0: the key of every random draw",
@@ -72,7 +75,7 @@ class Population:
         """The engines' ``person`` argument (the arrays themselves, not copies)."""
         return PersonArrays(person_id=self.person_id, entry_month=self.entry_month, cell=self.cell,
                             weight=self.weight, state=self.state, months_in_state=self.months_in_state,
-                            months_in_spell=self.months_in_spell)
+                            months_in_spell=self.months_in_spell, municipality=self.municipality)
 
 
 def _shares(row) -> tuple[float, float, float, np.ndarray]:
@@ -115,7 +118,8 @@ def _categorical(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return np.searchsorted(cdf, u, side="right")
 
 
-def _attributes(seed: int, pid: np.ndarray, state: np.ndarray, data: Data, cells: np.ndarray):
+def _attributes(seed: int, pid: np.ndarray, state: np.ndarray, data: Data, cells: np.ndarray,
+                caseload_dispersion: float):
     """Cells (drawn from the entrant mix where ``cells`` < 0), age and municipality."""
     mix = data.entrant_mix.loc[list(STATES)]
     shares = np.ascontiguousarray(mix[["youth_share", "provider_share", "flag_share"]].to_numpy(float))
@@ -124,25 +128,56 @@ def _attributes(seed: int, pid: np.ndarray, state: np.ndarray, data: Data, cells
     purposes = np.array([_U_YOUTH, _U_PROVIDER, _U_FLAG, _U_DISTANCE, _U_AGE, _U_MUNI], np.int64)
     return draw_attributes(seed, np.ascontiguousarray(pid, np.int64), np.ascontiguousarray(state, np.int8),
                              np.ascontiguousarray(cells, np.int8), shares, dist_cdf, STATE["under_18"],
-                             municipality_cdf(data), _POP_MONTH, purposes)
+                             municipality_cdf(data, caseload_dispersion), _POP_MONTH, purposes)
 
 
-def municipality_cdf(data: Data) -> np.ndarray:
-    """Cumulative population shares of the municipalities, in code order (the last exactly 1).
+def municipality_index(data: Data, purpose: int) -> np.ndarray:
+    """A fixed standard-normal index of each municipality, in code order: a function of the
+    municipality's code and ``purpose`` alone (not of the run's seed), so the same municipalities
+    stand out in every run. It stands in for differences no stored source gives by municipality
+    (FACTS.md §8)."""
+    from scipy.special import ndtri
+    codes = data.municipalities["code"].to_numpy(np.int64)
+    return ndtri(uniform(0, codes, _INDEX_MONTH, purpose))
 
-    assumption: a person's municipality is drawn by population alone (issue 16 adds documented
-    differences in caseload composition)."""
+
+def _lognormal_weights(z: np.ndarray, sigma: float, base: np.ndarray) -> np.ndarray:
+    """``base`` x exp(sigma z), scaled to the same base-weighted mean of 1."""
+    w = np.exp(sigma * z)
+    return w / np.dot(base / base.sum(), w)
+
+
+def municipality_exposure(data: Data, dispersion: float) -> np.ndarray:
+    """Each municipality's exposure to an inflow shock (A-35): exp(dispersion x z), z a fixed
+    index (:func:`municipality_index`), with a population-weighted mean of 1, so that a shock of
+    multiplier k everywhere raises national inflows by about k. (P,)"""
+    pop = data.municipalities["population"].to_numpy(float)
+    return _lognormal_weights(municipality_index(data, _U_EXPOSURE), dispersion, pop)
+
+
+def municipality_cdf(data: Data, caseload_dispersion: float = 0.0) -> np.ndarray:
+    """Cumulative shares of the municipalities by state, in code order (each row's last exactly
+    1): (S, P). The sick are drawn by population (A-36: sickness spells follow employment, which
+    follows population); everyone else by population x exp(caseload_dispersion x z'), z' a fixed
+    index (:func:`municipality_index`), so that caseloads per inhabitant differ between
+    municipalities by a stated, sweepable amount."""
     if len(data.municipalities) != N_MUNICIPALITIES:
         raise InputError(f"{data.directory / 'municipalities.csv'}: {len(data.municipalities)} municipalities, "
                          f"not {N_MUNICIPALITIES}")
-    return _population_cdf(data.municipalities)
+    pop = data.municipalities["population"].to_numpy(float)
+    spread = pop * _lognormal_weights(municipality_index(data, _U_CASELOAD), caseload_dispersion, pop)
+    rows = [pop if s in SICK_STATES else spread for s in range(len(STATES))]
+    return np.ascontiguousarray(np.stack([_cdf(w) for w in rows]))
+
+
+def _cdf(weights: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(weights) / weights.sum()
+    cdf[-1] = 1.0
+    return np.ascontiguousarray(cdf)
 
 
 def _population_cdf(municipalities: pd.DataFrame) -> np.ndarray:
-    pop = municipalities["population"].to_numpy(float)
-    cdf = np.cumsum(pop) / pop.sum()
-    cdf[-1] = 1.0
-    return np.ascontiguousarray(cdf)
+    return _cdf(municipalities["population"].to_numpy(float))
 
 
 def inflow_per_month(data: Data, state: str) -> float:
@@ -161,7 +196,8 @@ def _counts(total: float, n: int) -> np.ndarray:
     return np.diff(cum)
 
 
-def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: float = 1.0) -> Population:
+def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: float = 1.0,
+              caseload_dispersion: float | None = None) -> Population:
     """Build the synthetic population: stock in month 0 and inflows for ``n_months`` months.
 
     Parameters
@@ -170,6 +206,7 @@ def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: f
     n_months : horizon length in months
     seed : seed of every draw
     scale : share of persons kept (0 < scale <= 1); each kept person weighs 1/scale
+    caseload_dispersion : ``population.caseload_dispersion`` (default: data/parameters.csv's)
 
     Returns
     -------
@@ -208,7 +245,9 @@ def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: f
     if scale < 1:
         keep = np.flatnonzero(uniform(seed, pid, _POP_MONTH, _U_SAMPLE) < scale)
         pid, entry, state, dur, spell, cells = (x[keep] for x in (pid, entry, state, dur, spell, cells))
-    cells, age, muni = _attributes(seed, pid, state, data, cells)
+    if caseload_dispersion is None:
+        caseload_dispersion = float(data.params[CASELOAD_DISPERSION])
+    cells, age, muni = _attributes(seed, pid, state, data, cells, caseload_dispersion)
     weight = np.full(pid.size, int(round(WEIGHT_UNIT / scale)), np.int64)
     return Population(person_id=pid, entry_month=entry, cell=cells, weight=weight, state=state,
                       months_in_state=dur, months_in_spell=spell, age=age, municipality=muni, scale=scale)
@@ -314,3 +353,65 @@ def from_parquet(path: str | Path, start: int, n_months: int, month_number, scal
         months_in_spell=np.ascontiguousarray(spell.to_numpy()[keep][order].astype(np.int16)),
         age=df["age"].to_numpy()[keep][order].astype(np.int16),
         municipality=muni[keep][order].astype(np.int16), scale=scale)
+
+
+#: persons an inflow multiplier may add per new spell (a multiplier up to this plus one)
+MAX_COPIES = 15
+#: person ids of added copies start here: copy j of person i is COPY_ID_FROM + i * 16 + j
+COPY_ID_FROM = 2**40
+
+
+def with_inflows(population: Population, scenario, seed: int) -> Population:
+    """The population with the scenario's ``[[inflow]]`` multipliers applied to new spells.
+
+    A new spell (months in state 0) that starts in a multiplier's months, in one of its states and
+    municipalities, is multiplied by ``1 + (multiplier - 1) x exposure`` (exposure 1 where the
+    shock is not ``exposed``; :func:`municipality_exposure` otherwise; several multipliers
+    multiply). Below 1, the spell is kept with that probability; above 1, it is kept and copied:
+    ``floor(k - 1)`` copies and one more with probability ``k - 1 - floor(k - 1)``. A copy has the
+    spell's attributes and weight and its own person id (``COPY_ID_FROM + id x 16 + j``), so its
+    draws are its own, and every person of the population is simulated with the same draws as
+    without the multiplier (common random numbers). The population itself where the scenario has
+    no multipliers.
+    """
+    if not scenario.inflows:
+        return population
+    params = scenario.params_at(0)
+    exposure = municipality_exposure(scenario.data, float(params[EXPOSURE]))
+    muni = population.municipality.astype(np.int64)
+    new = population.months_in_state == 0
+    month = scenario.start + population.entry_month.astype(np.int64)
+    factor = np.ones(len(population))
+    for shock in scenario.inflows:
+        sel = new & (month >= shock.first) & (month <= shock.last) & np.isin(population.state, shock.states)
+        if shock.places is not None:
+            sel &= np.isin(muni, shock.places)
+        scale = exposure[muni[sel]] if shock.exposed else 1.0
+        factor[sel] *= np.maximum(1.0 + (shock.multiplier - 1.0) * scale, 0.0)
+    if factor.max() > MAX_COPIES + 1:
+        raise InputError(f"{scenario.files[-1]}: [[inflow]] multipliers reach {factor.max():.3g} for some "
+                         f"municipality; allowed: at most {MAX_COPIES + 1} (lower the multiplier or "
+                         f"{EXPOSURE})")
+    pid = population.person_id
+    if pid.max(initial=0) >= (2**63 - COPY_ID_FROM) // 16:
+        raise InputError(f"person ids up to {pid.max()}: an [[inflow]] multiplier needs ids below "
+                         f"{(2**63 - COPY_ID_FROM) // 16} to number the added persons")
+    keep = (factor >= 1.0) | (uniform(seed, pid, _POP_MONTH, _U_INFLOW_KEEP) < factor)
+    extra = np.maximum(factor - 1.0, 0.0)
+    copies = np.floor(extra).astype(np.int64)
+    copies += uniform(seed, pid, _POP_MONTH, _U_INFLOW_EXTRA) < extra - copies
+    source = np.repeat(np.arange(len(population)), copies)
+    j = np.arange(source.size) - np.repeat(np.cumsum(copies) - copies, copies)
+    copy_id = COPY_ID_FROM + pid[source] * 16 + j
+    if np.isin(copy_id, pid).any():
+        raise InputError("person ids of the population collide with the ids of persons added by an "
+                         f"[[inflow]] multiplier (from {COPY_ID_FROM}); use smaller ids")
+    rows = np.concatenate([np.flatnonzero(keep), source])
+    order = np.argsort(population.entry_month[rows], kind="stable")
+    rows = rows[order]
+    ids = np.concatenate([pid[keep], copy_id])[order]
+    fields = {f: getattr(population, f)[rows] for f in ("entry_month", "cell", "weight", "state",
+                                                         "months_in_state", "months_in_spell", "age",
+                                                         "municipality")}
+    return Population(person_id=np.ascontiguousarray(ids), scale=population.scale,
+                      **{k: np.ascontiguousarray(v) for k, v in fields.items()})

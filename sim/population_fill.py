@@ -34,9 +34,9 @@ def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18
         ``(close, close + middle)`` cumulative shares of each state's entrants.
     under_18, month_id : int
         The state code of the under-18, the month id of the draws.
-    municipality_cdf : float64 (N,)
-        Cumulative shares of the municipalities (the last 1): a person's municipality is drawn
-        by population.
+    municipality_cdf : float64 (S, N)
+        Cumulative shares of the municipalities by state (each row's last 1): a person's
+        municipality is drawn from their state's row.
     purposes : int64 (6,)
         Purpose codes of the (youth, provider, flag, distance, age, municipality) draws.
 
@@ -71,7 +71,7 @@ def draw_attributes(seed, person_id, state, cell, shares, distance_cdf, under_18
             age[i] = AGE_YOUTH_FROM + int(u_age * AGE_YOUTH_SPAN)
         else:
             age[i] = AGE_ADULT_FROM + int(u_age * AGE_ADULT_SPAN)
-        muni[i] = np.searchsorted(municipality_cdf, draw(key, month_id, purposes[5]), side="right")
+        muni[i] = np.searchsorted(municipality_cdf[s], draw(key, month_id, purposes[5]), side="right")
     return out_cell, age, muni
 
 

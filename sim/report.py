@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from . import budget as money
+from . import financing
+from . import municipalities as places
 from .groups import SCHEME_GROUPS, caseload_by_group
 from .paths import prepare_out  # noqa: F401  (part of this module's interface)
 from .workers import start_chart_workers  # noqa: F401  (part of this module's interface)
@@ -135,7 +137,7 @@ def run_chart_jobs(results, budget: pd.DataFrame, caseload: pd.DataFrame, folder
 
 
 def compare_chart_jobs(comp, summary: dict, caseload: pd.DataFrame, folder: Path,
-                       lang: str = "en") -> list[ChartJob]:
+                       lang: str = "en", per_inhabitant: pd.DataFrame | None = None) -> list[ChartJob]:
     """The comparison's charts, each with only the data it draws."""
     full = "2030" if 2030 in comp.years else str(comp.years[-1])     # the reforms' full effect
     jobs = [ChartJob("savings_by_line", (summary,), folder / "savings_by_line.png", lang)]
@@ -153,6 +155,10 @@ def compare_chart_jobs(comp, summary: dict, caseload: pd.DataFrame, folder: Path
     reform = comp.reform.scenario
     jobs.append(ChartJob("caseload_chart", (caseload[caseload["scenario"] == reform.name],),
                          folder / "caseload_over_time.png", lang, {"scheme": reform.scheme}))
+    if per_inhabitant is not None and reform.name != comp.baseline.scenario.name:
+        names = (comp.baseline.scenario.name, reform.name)
+        jobs.append(ChartJob("per_inhabitant_chart", (per_inhabitant, year, names),
+                             folder / "municipalities_per_inhabitant.png", lang, {"few": places.FEW_PERSONS}))
     return jobs
 
 
@@ -213,7 +219,9 @@ def write_run(results, out: Path, wall_s: float, lang: str = "en", workers=None)
     summary = baseline_summary(results, budget)
     write_json(out / "summary.json", summary)
     budget.to_csv(out / "budget.csv", index=False)
+    places.run_table(results, budget).to_csv(out / "municipalities.csv", index=False)
     caseload.to_parquet(out / "caseload.parquet", index=False)
+    places.caseload_table(results).to_parquet(out / "caseload_municipalities.parquet", index=False)
     results.flows_table().to_parquet(out / "flows.parquet", index=False)
     calibration_report(results, data, summary).to_csv(out / "calibration.csv", index=False)
     write_json(out / "manifest.json", manifest([results], wall_s))
@@ -234,18 +242,32 @@ def write_compare(comp, out: Path, wall_s: float, lang: str = "en", workers=None
     if comp.reform.scenario.name != comp.baseline.scenario.name:
         frames.append(caseload_table(comp.reform, schemes))
     caseload = pd.concat(frames, ignore_index=True)
+    by_place = places.comparison_table(comp)
+    per_inhabitant = places.per_inhabitant(comp, by_place)
+    fin = financing.financing_tables(comp, by_place)
+    if fin is not None:
+        summary.update(financing.summary_keys(comp, fin))
     (out / "charts").mkdir(parents=True, exist_ok=True)
-    jobs = compare_chart_jobs(comp, summary, caseload, out / "charts", lang)
+    jobs = compare_chart_jobs(comp, summary, caseload, out / "charts", lang, per_inhabitant)
+    if fin is not None:
+        jobs.append(ChartJob("financing_chart", (fin, summary), out / "charts" / "financing.png", lang))
     drawing = _hand_out(jobs, workers)
     # the workbook is written by a worker too (openpyxl is loaded there already)
     calibration = calibration_report(comp.baseline, comp.baseline.scenario.data, summary)
     sheets = excel_sheets(summary, comp.budget, caseload, [comp.baseline.scenario, comp.reform.scenario],
-                          calibration)
+                          calibration, per_inhabitant, fin)
     jobs.append(ExcelJob(sheets, out / "report.xlsx"))
     drawing += _hand_out(jobs[-1:], workers)
     write_json(out / "summary.json", summary)
     comp.budget.to_csv(out / "budget.csv", index=False)
+    by_place.to_csv(out / "municipalities.csv", index=False)
+    per_inhabitant.to_csv(out / "municipalities_per_inhabitant.csv", index=False)
+    if fin is not None:
+        fin.to_csv(out / "financing.csv", index=False)
     caseload.to_parquet(out / "caseload.parquet", index=False)
+    runs = [comp.baseline] + ([comp.reform] if comp.reform.scenario.name != comp.baseline.scenario.name else [])
+    pd.concat([places.caseload_table(r, schemes) for r in runs], ignore_index=True).to_parquet(
+        out / "caseload_municipalities.parquet", index=False)
     flows = pd.concat([comp.baseline.flows_table().assign(scenario=comp.baseline.scenario.name),
                        comp.reform.flows_table().assign(scenario=comp.reform.scenario.name)])
     flows.to_parquet(out / "flows.parquet", index=False)
@@ -292,13 +314,20 @@ def assumptions_table(scenarios) -> pd.DataFrame:
 
 #: Excel number formats by column header
 EXCEL_FORMATS = {"dkk": "#,##0", "persons (average over the year)": "#,##0", "bn_dkk": "0.000",
-                 "deviation": "0.000"}
+                 "deviation": "0.000", "effort_change_dkk": "#,##0", "municipal_spending_change_dkk": "#,##0",
+                 "effort_change_per_inhabitant_dkk": "#,##0.0", "spending_change_per_inhabitant_dkk": "#,##0.0",
+                 "population": "#,##0", "spending_dkk": "#,##0", "rise_dkk": "#,##0", "effort_rise_dkk": "#,##0",
+                 "compensation_dkk": "#,##0", "financing_dkk": "#,##0", "gap_dkk": "#,##0",
+                 "activity_cut_dkk": "#,##0", "state_transfers_rise_dkk": "#,##0",
+                 "gap_per_inhabitant_dkk": "#,##0.0"}
 
 
 def excel_sheets(summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, scenarios,
-                 calibration: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                 calibration: pd.DataFrame | None = None,
+                 per_inhabitant: pd.DataFrame | None = None,
+                 fin: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The sheets of report.xlsx as tables: summary, budget, caseload (yearly averages),
-    assumptions and calibration."""
+    assumptions, calibration and the reform's effect on each municipality."""
     yearly = caseload.assign(year=caseload["month"].str[:4].astype(int)).groupby(
         ["year", "scenario", "scheme", "group"], as_index=False)["persons"].mean()
     return {
@@ -307,6 +336,8 @@ def excel_sheets(summary: dict, budget: pd.DataFrame, caseload: pd.DataFrame, sc
         "caseload": yearly.rename(columns={"persons": "persons (average over the year)"}),
         "assumptions": assumptions_table(scenarios),
         "calibration": calibration if calibration is not None else pd.DataFrame(),
+        "municipalities": per_inhabitant if per_inhabitant is not None else pd.DataFrame(),
+        **({"financing": fin} if fin is not None else {}),
     }
 
 

@@ -136,10 +136,14 @@ class Tables:
     rehab_on_entry: np.ndarray  # int8 (R, K)
     used: set
 
-    def arrays(self, regime_of_month: np.ndarray, ration: np.ndarray | None = None) -> RuleArrays:
+    def arrays(self, regime_of_month: np.ndarray, ration: np.ndarray | None = None,
+               month0: int = 0) -> RuleArrays:
         """The engines' ``table`` argument; ``ration`` (months, kinds, states, cells) defaults to
-        ones; one without the states axis (months, kinds, cells) applies to every state."""
+        ones; one without the states axis (months, kinds, cells) applies to every state.
+        ``month0``: month id of the first month (months since January 2000), which sets the
+        calendar years of the municipality sums."""
         n_months = len(regime_of_month)
+        year_of_month = (month0 + np.arange(n_months)) // 12 - month0 // 12
         if ration is None:
             ration = np.ones((n_months, L.N_KINDS, N_STATES, N_CELLS))
         elif ration.ndim == 3:
@@ -151,7 +155,8 @@ class Tables:
             regime_of_month=c(regime_of_month, dtype=np.int32), rules=c(self.rules),
             conv_sched=c(self.conv_sched), p_exit=c(self.p_exit), dest_cdf=c(self.dest_cdf),
             limit_cdf=c(self.limit_cdf), closure_cdf=c(self.closure_cdf), probs=c(self.probs),
-            rehab_on_entry=c(self.rehab_on_entry), ration=c(ration, dtype=np.float64))
+            rehab_on_entry=c(self.rehab_on_entry), ration=c(ration, dtype=np.float64),
+            year_of_month=c(year_of_month, dtype=np.int32))
 
 
 def _schedule(value) -> tuple[int, ...]:

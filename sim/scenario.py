@@ -18,10 +18,11 @@ from pathlib import Path
 import re
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, did_you_mean
-from .parameters import Data, checked_value, load_data
+from .parameters import FINANCING_REGIMES, Data, checked_value, load_data
 from .paths import CONFIG_DIR, scenario_path
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -53,6 +54,11 @@ class ChangeEntry(_Strict):
 
 
 EFFORT_MODES = ("rule_driven", "budget_constrained")
+#: what a budget-constrained line's budget is before the saving: the baseline's spending month by
+#: month (it rises with the baseline's caseload: compensated), its spending month by month without
+#: its business cycle (fixed in advance: no compensation for the cycle), or its base-year spending
+#: fixed in DKK
+BUDGET_BASES = ("baseline", "without_cycle", "fixed_base_year")
 PRIORITIES = ("proportional", "protect_far", "youth_offers_first", "youth_vulnerable_insured")
 SAVING_LINES = ("jobcentre_operations", "guidance_upskilling", "other_effort")
 
@@ -78,6 +84,15 @@ class Effort(_Strict):
     priority: str = Field(default="proportional", description="who keeps activity when it is rationed")
     youth_cut: YouthCut | None = Field(default=None, description="the part of each line's rationed "
                                        "cut taken from persons under 30, phased like the saving")
+    budget: str = Field(default="baseline", description="baseline: each month's budget is the "
+                        "baseline's spending that month less the saving; without_cycle: the "
+                        "baseline's spending without its [[inflow]] multipliers; fixed_base_year: "
+                        "the baseline's average monthly spending in the first year, fixed in DKK")
+
+    @field_validator("budget")
+    @classmethod
+    def _budget(cls, v):
+        return _one_of(v, BUDGET_BASES, "a budget basis")
 
     @field_validator("mode")
     @classmethod
@@ -96,6 +111,32 @@ class Saving(_Strict):
     guidance_upskilling: float = Field(default=0.0, ge=0, description="bn DKK per year")
     other_effort: float = Field(default=0.0, ge=0, description="bn DKK per year")
     source: str = Field(min_length=1)
+
+
+class Inflow(_Strict):
+    """An ``[[inflow]]`` table: new spells multiplied for a while (a business cycle)."""
+
+    start: str = Field(pattern=MONTH_PATTERN, description="first month of the multiplier, YYYY-MM")
+    end: str = Field(pattern=MONTH_PATTERN, description="last month of the multiplier, YYYY-MM")
+    states: list[str] = Field(min_length=1, description="states whose new spells are multiplied")
+    multiplier: float = Field(ge=0, le=10, description="new spells x this (1 = as the baseline)")
+    regions: list[str] | None = Field(default=None, description="only in these regions (default all)")
+    municipalities: list[int] | None = Field(default=None, description="only in these municipality "
+                                             "codes (default all)")
+    exposed: bool = Field(default=True, description="scale the shock by each municipality's exposure "
+                          "(cycle.exposure_dispersion)")
+    source: str = Field(min_length=1)
+
+
+class Financing(_Strict):
+    regime: str = Field(default="today", description="today: about half of the effort under the "
+                        "service ceiling, the rest compensated like transfers; service_ceiling: all "
+                        "of it under the ceiling (the expert group's proposal)")
+
+    @field_validator("regime")
+    @classmethod
+    def _regime(cls, v):
+        return _one_of(v, FINANCING_REGIMES, "a financing regime")
 
 
 class OneOff(_Strict):
@@ -125,6 +166,9 @@ class ScenarioFile(_Strict):
     saving: list[Saving] | None = None
     one_off: list[OneOff] | None = Field(default=None, description="one-off costs of the reform "
                                          "(implementation), outside any budget")
+    inflow: list[Inflow] | None = Field(default=None, description="multipliers of new spells by month, "
+                                        "state and place (a business cycle)")
+    financing: Financing | None = None
 
     @field_validator("saving")
     @classmethod
@@ -167,6 +211,22 @@ def month_label(number: int) -> str:
 
 
 @dataclass(frozen=True)
+class InflowShock:
+    """An ``[[inflow]]`` as the population reads it: months (ids, see :func:`month_number`) from
+    ``first`` to ``last``, the states' indices, the multiplier, the municipalities it applies to
+    (indices into ``data/municipalities.csv``; all where None), and whether it is scaled by each
+    municipality's exposure."""
+
+    first: int
+    last: int
+    states: tuple[int, ...]
+    multiplier: float
+    places: tuple[int, ...] | None
+    exposed: bool
+    source: str
+
+
+@dataclass(frozen=True)
 class Change:
     """One dated change of one parameter, as the model reads it.
 
@@ -201,6 +261,9 @@ class Scenario:
     savings: list[tuple[int, dict, str]] = field(default_factory=list)  # (month, {line: bn/yr}, source)
     youth_cut: tuple[str, dict, str] | None = None   # (provision, {line: bn/yr at full effect}, source)
     one_offs: list[tuple[int, str, float, str, str]] = field(default_factory=list)  # (year, line, bn, provision, source)
+    inflows: list["InflowShock"] = field(default_factory=list)   # multipliers of new spells
+    financing: str = "today"            # financing regime (FINANCING_REGIMES)
+    budget_basis: str = "baseline"      # BUDGET_BASES
 
     @property
     def provisions(self) -> list[str]:
@@ -209,7 +272,6 @@ class Scenario:
 
     def saving_levels(self) -> "np.ndarray":
         """Saving in force by month and line (bn DKK per year): (n_months, 3 lines)."""
-        import numpy as np
         out = np.zeros((self.n_months, len(SAVING_LINES)))
         for month, levels, _ in self.savings:
             out[max(month - self.start, 0):] = [levels[ln] for ln in SAVING_LINES]
@@ -219,7 +281,6 @@ class Scenario:
         """The part of the rationed cut taken from persons under 30, by month and line (bn DKK
         per year): the full-effect amounts phased like the saving (the share of the last saving
         level in force). Zeros without ``[effort.youth_cut]``."""
-        import numpy as np
         out = np.zeros((self.n_months, len(SAVING_LINES)))
         if self.youth_cut is None or not self.savings:
             return out
@@ -319,7 +380,8 @@ def _allowed_keys(loc) -> list[str]:
         if isinstance(part, int):
             continue
         model = {"horizon": Horizon, "change": ChangeEntry, "effort": Effort, "saving": Saving,
-                 "youth_cut": YouthCut, "one_off": OneOff}.get(part, model)
+                 "youth_cut": YouthCut, "one_off": OneOff, "inflow": Inflow,
+                 "financing": Financing}.get(part, model)
     return list(model.model_fields)
 
 
@@ -370,6 +432,7 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         effort_mode, priority, savings = base.effort_mode, base.priority, list(base.savings)
         youth_cut = base.youth_cut
         one_offs = list(base.one_offs)
+        inflows, financing, budget_basis = list(base.inflows), base.financing, base.budget_basis
         if spec.horizon is not None:
             start, n_months = _horizon(path, spec.horizon)
     else:
@@ -380,6 +443,11 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
         effort_mode, priority, savings = "rule_driven", "proportional", []
         youth_cut = None
         one_offs = []
+        inflows, financing, budget_basis = [], "today", "baseline"
+    if spec.inflow is not None:
+        inflows = [_inflow(path, i, x, data, start, n_months) for i, x in enumerate(spec.inflow)]
+    if spec.financing is not None:
+        financing = spec.financing.regime
     if spec.one_off is not None:
         one_offs = []
         first, last = 2000 + start // 12, 2000 + (start + n_months - 1) // 12
@@ -388,7 +456,7 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
                 raise InputError(f"{path}: one_off[{i}].year = {o.year} is outside the horizon {first} to {last}")
             one_offs.append((o.year, o.line, o.bn, o.provision, o.source))
     if spec.effort is not None:
-        effort_mode, priority = spec.effort.mode, spec.effort.priority
+        effort_mode, priority, budget_basis = spec.effort.mode, spec.effort.priority, spec.effort.budget
         yc = spec.effort.youth_cut
         youth_cut = None if yc is None else (yc.provision, {ln: getattr(yc, ln) for ln in SAVING_LINES},
                                              yc.source)
@@ -462,7 +530,44 @@ def load_scenario(name_or_path: str | Path, data: Data | None = None, _seen=None
     return Scenario(name=path.stem, description=spec.description.strip(), files=files,
                     start=start, n_months=n_months, changes=changes, data=data, scheme=scheme,
                     effort_mode=effort_mode, priority=priority, savings=savings, youth_cut=youth_cut,
-                    one_offs=one_offs)
+                    one_offs=one_offs, inflows=inflows, financing=financing, budget_basis=budget_basis)
+
+
+def _inflow(path: Path, i: int, spec: Inflow, data: Data, start: int, n_months: int) -> InflowShock:
+    """An ``[[inflow]]`` checked: months in order, known states, regions and municipality codes."""
+    from .states import STATE, STATES
+    key = f"inflow[{i}]"
+    first, last = month_number(spec.start), month_number(spec.end)
+    if last < first:
+        raise InputError(f"{path}: {key}.end = '{spec.end}' is before {key}.start = '{spec.start}'")
+    if first >= start + n_months or last < start:
+        raise InputError(f"{path}: {key} ({spec.start} to {spec.end}) is outside the horizon "
+                         f"{month_label(start)} to {month_label(start + n_months - 1)}")
+    for name in spec.states:
+        if name not in STATE:
+            raise InputError(f"{path}: {key}.states: '{name}' is not a state{did_you_mean(name, STATES)}; "
+                             f"allowed: {', '.join(STATES)}")
+    towns = data.municipalities
+    places = None
+    if spec.regions is not None or spec.municipalities is not None:
+        mask = np.ones(len(towns), bool)
+        if spec.regions is not None:
+            known = sorted(set(towns["region"]))
+            for r in spec.regions:
+                if r not in known:
+                    raise InputError(f"{path}: {key}.regions: '{r}' is not a region{did_you_mean(r, known)}; "
+                                     f"allowed: {', '.join(known)}")
+            mask &= towns["region"].isin(spec.regions).to_numpy()
+        if spec.municipalities is not None:
+            codes = set(towns["code"])
+            bad = [c for c in spec.municipalities if c not in codes]
+            if bad:
+                raise InputError(f"{path}: {key}.municipalities: {bad[0]} is not a municipality code "
+                                 f"(kommunekode) in {data.directory / 'municipalities.csv'}")
+            mask &= towns["code"].isin(spec.municipalities).to_numpy()
+        places = tuple(int(k) for k in np.flatnonzero(mask))
+    return InflowShock(first, last, tuple(STATE[s] for s in spec.states), float(spec.multiplier), places,
+                       spec.exposed, spec.source)
 
 
 def _horizon(path: Path, h: Horizon) -> tuple[int, int]:

@@ -11,8 +11,8 @@ import pandas as pd
 
 from . import engine as numpy_engine
 from .errors import InputError
-from .parameters import MONEY_PARAMETERS, Data, load_data
-from .population import WEIGHT_UNIT, Population, from_parquet, synthetic
+from .parameters import CASELOAD_DISPERSION, MONEY_PARAMETERS, Data, load_data
+from .population import N_MUNICIPALITIES, WEIGHT_UNIT, Population, from_parquet, synthetic, with_inflows
 from .rules import Tables, build_tables
 from .scenario import Scenario, load_scenario, month_number
 from .states import ACTIVITIES, DESTINATIONS, N_BANDS, SICK_STATES, STATE, STATES
@@ -36,6 +36,8 @@ class Results:
     wall_s: float
     population: Population | None = None
     spell: np.ndarray | None = None  # (M, N_SPELL_MONTHS) persons in the sick states by month of spell
+    place_occupancy: np.ndarray | None = None  # (P, Y, S, C, B) person-months by municipality and year
+    place_activity: np.ndarray | None = None   # (P, Y, A) activities by municipality and year
 
     @property
     def months(self) -> list[str]:
@@ -99,16 +101,20 @@ def population_tables(data: Data) -> Tables:
 
 
 def build_population(scenario: Scenario, seed: int, scale: float, population_file=None) -> Population:
-    """The synthetic population (default) or a user's Parquet population for ``scenario``."""
+    """The synthetic population (default) or a user's Parquet population for ``scenario``, before
+    its ``[[inflow]]`` multipliers (:func:`simulate` applies each scenario's own)."""
     if population_file is not None:
         return from_parquet(population_file, scenario.start, scenario.n_months, month_number, scale, seed,
                             scenario.data.municipalities)
-    return synthetic(scenario.data, population_tables(scenario.data), scenario.n_months, seed, scale)
+    dispersion = float(scenario.params_at(0)[CASELOAD_DISPERSION])
+    return synthetic(scenario.data, population_tables(scenario.data), scenario.n_months, seed, scale,
+                     dispersion)
 
 
 def run_engine(population: Population, tables: Tables, regime_of_month, seed: int, month0: int,
                n_months: int, engine: str = "numba", n_threads: int | None = None, ration=None):
-    """Call an engine on prepared arrays; returns (occupancy, activity, flow, spell) in weight units.
+    """Call an engine on prepared arrays; returns (occupancy, activity, flow, spell,
+    place_occupancy, place_activity) in weight units (``sim.kernel.simulate``).
 
     ``ration`` (months, kinds, states, cells): share of due rationable activity delivered (default
     all; without the states axis, the same for every state).
@@ -116,7 +122,7 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
     if engine not in ENGINES:
         raise InputError(f"--engine {engine}: unknown engine; allowed: {', '.join(ENGINES)}")
     person = population.arrays()
-    table = tables.arrays(np.asarray(regime_of_month), ration)
+    table = tables.arrays(np.asarray(regime_of_month), ration, month0)
     if engine == "numba":
         import numba
 
@@ -125,11 +131,12 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
         if n_threads is not None:
             numba.set_num_threads(n_threads)
         try:
-            out = kernel.simulate(person, table, seed, month0, numba.get_num_threads(), n_months, N_BANDS)
+            out = kernel.simulate(person, table, seed, month0, numba.get_num_threads(), n_months, N_BANDS,
+                                  N_MUNICIPALITIES)
         finally:
             numba.set_num_threads(old)
         return out
-    return numpy_engine.simulate(person, table, seed, month0, 1, n_months, N_BANDS)
+    return numpy_engine.simulate(person, table, seed, month0, 1, n_months, N_BANDS, N_MUNICIPALITIES)
 
 
 def check_changes_used(scenario: Scenario, tables: Tables) -> None:
@@ -153,7 +160,8 @@ def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numb
     seed : seed of every random draw (population and simulation)
     engine : 'numba' (the compiled kernel) or 'numpy' (the reference engine)
     scale : share of the population simulated (weights make up the rest)
-    population : a population to reuse (a comparison passes the same one to both runs)
+    population : a population to reuse (a comparison passes the same one to both runs), before the
+        scenario's ``[[inflow]]`` multipliers, which are applied here
     population_file : a Parquet population (see ``sim.population.POPULATION_SCHEMA``)
     ration : share of due rationable activity delivered, (months, kinds, states, cells); default all
     """
@@ -162,17 +170,20 @@ def simulate(scenario: Scenario | str | Path, seed: int = 1, engine: str = "numb
         scenario = load_scenario(scenario, data)
     if population is None:
         population = build_population(scenario, seed, scale, population_file)
+    population = with_inflows(population, scenario, seed)
     regimes, regime_of_month = scenario.regimes()
     try:
         tables = build_tables(regimes)
     except ValueError as exc:
         raise InputError(f"{scenario.files[-1]}: {exc}") from None
     check_changes_used(scenario, tables)
-    occ, act, flow, spell = run_engine(population, tables, regime_of_month, seed, scenario.start,
-                                       scenario.n_months, engine, n_threads, ration)
+    occ, act, flow, spell, place_occ, place_act = run_engine(population, tables, regime_of_month, seed,
+                                                             scenario.start, scenario.n_months, engine,
+                                                             n_threads, ration)
     return Results(scenario, _to_persons(occ), _to_persons(act), _to_persons(flow), tables,
                    np.asarray(regime_of_month), seed, engine, population.scale,
-                   time.perf_counter() - t0, population=population, spell=_to_persons(spell))
+                   time.perf_counter() - t0, population=population, spell=_to_persons(spell),
+                   place_occupancy=_to_persons(place_occ), place_activity=_to_persons(place_act))
 
 
 __all__ = ["Results", "simulate", "build_population", "run_engine"]

@@ -47,11 +47,12 @@ def test_chunking_does_not_matter(short_scenario, small_population):
     """More slices than threads: same sums (each slice writes its own accumulator)."""
     from sim import kernel
     from sim.rules import build_tables
+    from sim.population import N_MUNICIPALITIES
     from sim.states import N_BANDS
     regimes, of_month = short_scenario.regimes()
     table = build_tables(regimes).arrays(np.array(of_month))
     outs = [kernel.simulate(small_population.arrays(), table, 3, short_scenario.start, k,
-                            short_scenario.n_months, N_BANDS) for k in (1, 3, 8)]
+                            short_scenario.n_months, N_BANDS, N_MUNICIPALITIES) for k in (1, 3, 8)]
     for o in outs[1:]:
         for x, y in zip(outs[0], o):
             np.testing.assert_array_equal(x.sum(axis=0), y.sum(axis=0))
@@ -158,10 +159,11 @@ def test_engines_agree_on_long_spells(short_scenario):
 
 def _both_engines(population, tables, regime_of_month, month0, n_months, n_chunks=2):
     from sim import engine, kernel
+    from sim.population import N_MUNICIPALITIES
     from sim.states import N_BANDS
-    table = tables.arrays(np.asarray(regime_of_month))
-    a = kernel.simulate(population, table, 4, month0, n_chunks, n_months, N_BANDS)
-    b = engine.simulate(population, table, 4, month0, 1, n_months, N_BANDS)
+    table = tables.arrays(np.asarray(regime_of_month), month0=month0)
+    a = kernel.simulate(population, table, 4, month0, n_chunks, n_months, N_BANDS, N_MUNICIPALITIES)
+    b = engine.simulate(population, table, 4, month0, 1, n_months, N_BANDS, N_MUNICIPALITIES)
     return [x.sum(axis=0) for x in a], [x.sum(axis=0) for x in b]
 
 
@@ -208,7 +210,8 @@ def test_engines_agree_on_a_move_into_a_closed_state_in_the_last_month():
                     np.zeros((1, n_states + 1), np.int8), set())
     entry = np.array([0, 1, 2, 2], np.int32)
     pop = PersonArrays(np.arange(4, dtype=np.int64), entry, np.array([0, 1, 0, 1], np.int8),
-           np.full(4, 1000, np.int64), np.zeros(4, np.int8), np.zeros(4, np.int16), np.zeros(4, np.int16))
+           np.full(4, 1000, np.int64), np.zeros(4, np.int8), np.zeros(4, np.int16), np.zeros(4, np.int16),
+           np.array([0, 97, 3, 3], np.int16))
     a, b = _both_engines(pop, tables, np.zeros(n_months, np.int32), 300, n_months)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)

@@ -27,6 +27,7 @@ from sim.states import N_BANDS
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 MONTH0 = 300
+N_PLACES = 5            # municipalities of the random cases
 
 cases = st.fixed_dictionaries({
     "seed": st.integers(0, 2**31 - 1),
@@ -74,7 +75,8 @@ def random_population(rng: np.random.Generator, n: int, n_months: int, n_states:
                         cell=rng.integers(0, n_cells, n).astype(np.int8),
                         weight=rng.integers(1, 5000, n).astype(np.int64),
                         state=rng.integers(0, n_states, n).astype(np.int8),
-                        months_in_state=in_state, months_in_spell=in_spell)
+                        months_in_state=in_state, months_in_spell=in_spell,
+                        municipality=rng.integers(0, N_PLACES, n).astype(np.int16))
 
 
 def case_inputs(base: Tables, case: dict):
@@ -92,14 +94,14 @@ def run_kernel(person, table, n_months, n_threads=2, seed=5):
     old = numba.get_num_threads()
     numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        out = kernel.simulate(person, table, seed, MONTH0, n_threads, n_months, N_BANDS)
+        out = kernel.simulate(person, table, seed, MONTH0, n_threads, n_months, N_BANDS, N_PLACES)
     finally:
         numba.set_num_threads(old)
     return [x.sum(axis=0) for x in out]
 
 
 def run_numpy(person, table, n_months, seed=5):
-    return [x.sum(axis=0) for x in engine.simulate(person, table, seed, MONTH0, 1, n_months, N_BANDS)]
+    return [x.sum(axis=0) for x in engine.simulate(person, table, seed, MONTH0, 1, n_months, N_BANDS, N_PLACES)]
 
 
 @SETTINGS
@@ -119,7 +121,7 @@ def test_persons_are_conserved(base, case):
     are the last month's less its moves out."""
     tables, person, ration = case_inputs(base, case)
     n_months = case["n_months"]
-    occupancy, _, flow, _ = run_kernel(person, tables.arrays(np.zeros(n_months, np.int32), ration), n_months)
+    occupancy, _, flow, *_ = run_kernel(person, tables.arrays(np.zeros(n_months, np.int32), ration), n_months)
     n_states = tables.rules.shape[1]
     stock = occupancy.sum(axis=(2, 3))                        # (M, S): persons in each state
     entries = flow[:, n_states:, :n_states].sum(axis=1)       # (M, S): entering the simulation
@@ -133,6 +135,26 @@ def test_persons_are_conserved(base, case):
     remaining = (stock[-1] - moves_out[-1] + moves_in[-1]).sum()
     assert entered == left + remaining
     assert (stock >= 0).all() and entered == person.weight[person.entry_month < n_months].sum()
+
+
+@SETTINGS
+@given(case=cases)
+def test_municipality_sums_equal_the_national_arrays(base, case):
+    """Summed over municipalities and the months of each year, the municipality arrays are the
+    national occupancy and activity, in both engines; every person-month is in its own person's
+    municipality (a municipality with no persons has none)."""
+    tables, person, ration = case_inputs(base, case)
+    n_months = case["n_months"]
+    table = tables.arrays(np.zeros(n_months, np.int32), ration, MONTH0)
+    year = table.year_of_month
+    for out in (run_kernel(person, table, n_months), run_numpy(person, table, n_months)):
+        occupancy, activity, _, _, place_occ, place_act = out
+        by_year_occ = np.stack([occupancy[year == y].sum(axis=0) for y in range(year.max() + 1)])
+        by_year_act = np.stack([activity[year == y].sum(axis=(0, 2, 3)) for y in range(year.max() + 1)])
+        np.testing.assert_array_equal(place_occ.sum(axis=0), by_year_occ)
+        np.testing.assert_array_equal(place_act.sum(axis=0), by_year_act)
+        empty = np.setdiff1d(np.arange(N_PLACES), person.municipality)
+        assert place_occ[empty].sum() == 0 and place_act[empty].sum() == 0
 
 
 @SETTINGS
@@ -165,8 +187,10 @@ def test_reform_changes_nothing_before_it_starts(base, case, start):
     for run in (run_kernel, run_numpy):
         base_out = run(person, both.arrays(np.zeros(n_months, np.int32), ration), n_months)
         reform_out = run(person, both.arrays(of_month, ration), n_months)
-        for a, b in zip(base_out, reform_out):
+        for a, b in zip(base_out[:4], reform_out[:4]):             # by month
             np.testing.assert_array_equal(a[:before], b[:before])
+        for a, b in zip(base_out[4:], reform_out[4:]):             # by municipality and year
+            np.testing.assert_array_equal(a[:, :before // 12], b[:, :before // 12])
 
 
 @SETTINGS

@@ -75,12 +75,12 @@ def _allowed(names: list[str]) -> dict[str, set]:
 
 
 def _provisions():
-    out = []
-    for name, _ in list_scenarios():
-        if name == "baseline":
-            continue
-        out.append(name)
-    return out
+    """The shipped reforms with provisions (a business cycle or a financing regime alone has none)."""
+    from sim.parameters import load_data
+    data = load_data()
+    base = load_scenario("baseline", data)
+    return [name for name, _ in list_scenarios()
+            if name != "baseline" and extra_changes(base, load_scenario(name, data))]
 
 
 @pytest.mark.parametrize("reform_name", _provisions())

@@ -35,7 +35,8 @@ def test_compare_writes_charts_and_excel(tmp_path, comp, lang, monkeypatch):
         assert title and axis_label, name
     assert sum(has_legend for *_, has_legend in seen) >= 5
     assert pd.ExcelFile(tmp_path / "report.xlsx").sheet_names == ["summary", "budget", "caseload",
-                                                                   "assumptions", "calibration"]
+                                                                   "assumptions", "calibration",
+                                                                   "municipalities"]
     if lang == "da":
         assert any("mia. kr." in axis for _, _, axis, _ in seen)
 

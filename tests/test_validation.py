@@ -200,16 +200,30 @@ def test_population_municipalities_are_codes(tmp_path, data):
 
 
 def test_synthetic_population_lives_where_people_live(data):
-    """Persons are drawn into the 98 municipalities by population (data/municipalities.csv)."""
-    from sim.scenario import load_scenario
-    from sim.simulation import build_population
-    pop = build_population(load_scenario("baseline", data), 2, 0.05)
-    share = np.bincount(pop.municipality, weights=pop.weight, minlength=98) / pop.weight.sum()
+    """The sick are drawn into the 98 municipalities by population (data/municipalities.csv), the
+    others by population times a spread of the stated size (population.caseload_dispersion); with
+    no spread, everyone by population."""
+    from sim.population import synthetic
+    from sim.simulation import population_tables
+    from sim.states import SICK_STATES
     want = data.municipalities["population"].to_numpy(float)
     want = want / want.sum()
     assert len(data.municipalities) == 98 and data.municipalities["code"].is_unique
+    tables = population_tables(data)
+
+    def shares(pop, sel):
+        return np.bincount(pop.municipality[sel], weights=pop.weight[sel], minlength=98) / pop.weight[sel].sum()
+
+    flat = synthetic(data, tables, 132, seed=2, scale=0.05, caseload_dispersion=0.0)
+    share = shares(flat, np.ones(len(flat), bool))
     assert np.abs(share - want).max() < 0.003 and share.argmax() == want.argmax()     # København
     assert (share > 0).all()
+    spread = synthetic(data, tables, 132, seed=2, scale=0.05)
+    sick = np.isin(spread.state, list(SICK_STATES))
+    assert np.abs(shares(spread, sick) - want).max() < 0.003
+    big = want > 0.01                      # municipalities large enough for the sample to show the spread
+    log_ratio = np.log(shares(spread, ~sick)[big] / want[big])
+    assert abs(log_ratio.std() - data.params["population.caseload_dispersion"]) < 0.08
 
 
 def cli(*args):

@@ -98,3 +98,30 @@ def test_per_inhabitant_table_flags_few_simulated_persons(written, comp):
     assert year["municipal_spending_change_dkk"].sum() == pytest.approx(change, rel=1e-9)
     assert (written / "charts" / "municipalities_per_inhabitant.png").exists()
     assert "municipalities" in pd.ExcelFile(written / "report.xlsx").sheet_names
+
+
+def test_a_municipality_simulated_alone_is_its_own_row(short_scenario, small_population):
+    """Persons are conserved municipality by municipality: the persons of one municipality,
+    simulated alone, give exactly that municipality's row of the full run (every person-month and
+    activity counted where the person lives, nothing leaking to another), and their own national
+    arrays conserve persons month by month."""
+    from dataclasses import replace
+
+    from sim.states import N_STATES
+    full = simulate(short_scenario, seed=4, population=small_population)
+    place = int(np.bincount(small_population.municipality).argmax())
+    mine = small_population.municipality == place
+    alone_pop = replace(small_population, **{f: getattr(small_population, f)[mine] for f in (
+        "person_id", "entry_month", "cell", "weight", "state", "months_in_state", "months_in_spell", "age",
+        "municipality")})
+    alone = simulate(short_scenario, seed=4, population=alone_pop)
+    np.testing.assert_array_equal(alone.place_occupancy[place], full.place_occupancy[place])
+    np.testing.assert_array_equal(alone.place_activity[place], full.place_activity[place])
+    others = np.arange(full.place_occupancy.shape[0]) != place
+    assert alone.place_occupancy[others].sum() == 0
+    stock = alone.occupancy.sum(axis=(2, 3))                             # (M, S)
+    flow = alone.flow
+    entries = flow[:, N_STATES:, :N_STATES].sum(axis=1)
+    moves_out = flow[:, :N_STATES, :].sum(axis=2)
+    moves_in = flow[:, :N_STATES, :N_STATES].sum(axis=1)
+    np.testing.assert_allclose(stock[1:], stock[:-1] - moves_out[:-1] + moves_in[:-1] + entries[1:], atol=1e-9)

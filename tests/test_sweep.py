@@ -263,3 +263,22 @@ def test_fixed_share_sweep_draws_the_share_for_both_scenarios(data):
     # the rule changes free (1 - share) of the variable cost they remove
     assert s["budget.bottom_up_process_savings_bn"]["2030"] == pytest.approx(
         low["budget.bottom_up_process_savings_bn"]["2030"] * 0.5 / (1 - data.params["money.effort_fixed_share"]), rel=1e-9)
+
+
+def test_downturn_exposure_sweep_records_the_spread_of_the_gap(data):
+    """configs/sweeps/downturn_exposure.toml draws the exposure assumption (A-35) for both
+    scenarios over its stated range, and each run records the reform's financing figures: a
+    more uneven exposure spreads the municipalities' gap per inhabitant wider."""
+    from sim.sweep.run import run_task
+    sweep = load_sweep(ROOT / "configs" / "sweeps" / "downturn_exposure.toml", data)
+    values = [run.values["cycle.exposure_dispersion"] for run in sweep.runs]
+    assert len(values) == 5 and all(0.0 <= v <= 0.6 for v in values)
+    assert {"municipalities_gap_bn", "activity_cut_bn", "gap_p10_dkk", "gap_p90_dkk"} <= set(RESULT_COLUMNS)
+    spread = {}
+    for v in (0.0, 0.6):
+        task = dict(sweep.task(sweep.runs[0]), scale=0.02, values={"cycle.exposure_dispersion": v})
+        row = run_task(task).set_index("year").loc[2028]
+        assert row["status"] == "ok", row["error"]
+        assert row["activity_cut_bn"] > 0.5                     # the ceiling rations the downturn's effort
+        spread[v] = row["gap_p90_dkk"] - row["gap_p10_dkk"]
+    assert spread[0.6] > 1.5 * spread[0.0]

@@ -22,7 +22,10 @@ from .design import PRIORITY, files_sha256, parameter_roles
 
 #: result columns of a run, by year
 RESULT_COLUMNS = ("savings_bn", "bottom_up_bn", "employment_delta", "net_effect_bn", "derived_effects_bn",
-                  "rationed_bn", "youth_cut_bn")
+                  "rationed_bn", "youth_cut_bn", "municipalities_gap_bn", "activity_cut_bn", "gap_p10_dkk",
+                  "gap_p90_dkk")
+#: the columns from the reform's financing regime (``financing.*``), NaN without a business cycle
+FINANCING_COLUMNS = {"municipalities_gap_bn": "municipalities_bn", "activity_cut_bn": "activity_cut_bn"}
 
 
 def apply_values(baseline: Scenario, reform: Scenario, values: dict) -> tuple[Scenario, Scenario]:
@@ -99,6 +102,22 @@ def failed_rows(task: dict, error: str) -> list[dict]:
              "status": "failed", "error": error}]
 
 
+def _financing(comp) -> dict | None:
+    """The reform's financing figures by column and year, with a business cycle (else None): the
+    municipalities' gap and the activity cut (bn), and the 10th and 90th percentile of the gap per
+    inhabitant across the 98 (DKK)."""
+    from .. import financing
+    fin = financing.financing_tables(comp)
+    if fin is None or comp.reform.scenario.name not in set(fin["scenario"]):
+        return None
+    keys = financing.summary_keys(comp, fin)
+    p = f"financing.{comp.reform.scenario.financing}."
+    out = {col: keys[p + key] for col, key in FINANCING_COLUMNS.items()}
+    gap = keys[p + "gap_per_inhabitant_dkk"]
+    out.update({"gap_p10_dkk": gap["p10"], "gap_p90_dkk": gap["p90"]})
+    return out
+
+
 def run_task(task: dict) -> pd.DataFrame:
     """Run one comparison from plain parameters (see :meth:`Sweep.task`) and return its tidy table.
 
@@ -108,7 +127,9 @@ def run_task(task: dict) -> pd.DataFrame:
         One row per year: run_id, variant, draw, seed, the varied parameters, year, savings_bn,
         bottom_up_bn, derived_effects_bn, net_effect_bn, rationed_bn and youth_cut_bn (bn DKK;
         savings and net effect positive when the public finances gain; the effort cut by
-        rationing, and the cut of the young's effort, bottom-up plus rationed), employment_delta
+        rationing, and the cut of the young's effort, bottom-up plus rationed); with a business
+        cycle, the reform's municipalities_gap_bn, activity_cut_bn (bn DKK) and gap_p10_dkk,
+        gap_p90_dkk (DKK per inhabitant across the 98; ``sim.financing``); employment_delta
         (full-time persons, reform minus baseline), status ('ok' or 'failed'), error, wall_s (s),
         peak_rss_mb (MB, this worker's peak so far) and worker (host:pid). A run that raises gives
         one row with status 'failed'.
@@ -122,6 +143,7 @@ def run_task(task: dict) -> pd.DataFrame:
         comp = compare(baseline, reform, seed=task["seed"], engine=task["engine"], scale=task["scale"],
                        breakdown=task["breakdown"])
         s = summary(comp)
+        cycle = _financing(comp)
         head = {"run_id": task["run_id"], "variant": task["variant"], "draw": task["draw"],
                 "seed": task["seed"], **_param_columns(task["values"])}
         rows = []
@@ -134,6 +156,7 @@ def run_task(task: dict) -> pd.DataFrame:
                    "derived_effects_bn": s["budget.savings_by_line_bn"]["derived_effects"][y],
                    "rationed_bn": s["budget.rationed_bn"][y],
                    "youth_cut_bn": s["budget.effort_cut_by_group_bn"]["youth"][y],
+                   **{c: cycle[c][y] if cycle else math.nan for c in (*FINANCING_COLUMNS, "gap_p10_dkk", "gap_p90_dkk")},
                    "status": "ok", "error": ""}
             for prov, by_year in s["budget.bottom_up_by_provision_bn"].items() if task["breakdown"] else ():
                 row[f"bottom_up_bn:{prov}"] = by_year[y]

@@ -5,7 +5,11 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 OUT     ?= results/default
 
-.PHONY: run test bench bench-sweep calibrate clean
+.PHONY: run test bench bench-sweep calibrate clean serve
+
+## the browser test drives Debian's Chromium (tests/test_page.py); installed here if missing
+CHROMIUM := /usr/bin/chromium
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,8 +21,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/reformsim compare baseline expert_group --out $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest tests
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "make: the browser test needs Chromium at $(CHROMIUM) (Debian package chromium)"; exit 1; }
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
+## the local browser page: http://127.0.0.1:8765/ (PORT=..., HOST=... to change)
+PORT    ?= 8765
+HOST    ?= 127.0.0.1
+serve: $(STAMP)
+	$(BIN)/reformsim serve --port $(PORT) --host $(HOST)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

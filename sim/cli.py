@@ -7,11 +7,13 @@ what is allowed.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from .errors import InputError
+from .paths import PROGRESS_ENV
 from .workers import start_chart_workers
 
 
@@ -88,7 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
+    p = sub.add_parser("serve", help="the local browser page: pick scenarios, set levers, run, download")
+    p.add_argument("--port", type=_port, default=8765, help="port to listen on (default 8765)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this "
+                   "machine only)")
+    p.add_argument("--results", default="results/page", help="folder of the page's runs and uploads "
+                   "(default results/page); nothing is written outside it")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--port '{text}' is not an integer") from None
+    if not 0 <= x <= 65535:
+        raise argparse.ArgumentTypeError(f"--port {x}: allowed 0 to 65535")
+    return x
 
 
 def _workers(text: str) -> int:
@@ -161,9 +179,14 @@ def cmd_compare(args) -> int:
         from .report import write_compare
         bar = tqdm(desc="simulating", unit="run", disable=None, leave=False)
 
+        progress_file = os.environ.get(PROGRESS_ENV)
+
         def tell(msg):
             bar.set_postfix_str(msg)
             bar.update(1)
+            if progress_file:                 # the browser page follows the run here
+                with open(progress_file, "a") as fh:
+                    fh.write(msg + "\n")
         comp = compare(baseline, reform, seed=args.seed, engine=args.engine, scale=args.scale,
                        population_file=args.population, breakdown=not args.no_breakdown, progress=tell,
                        n_orders=args.breakdown_orders)
@@ -313,13 +336,36 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    import socket
+
+    import uvicorn
+
+    from .page.app import make_app
+    results = Path(args.results)
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--results {results}: cannot create the folder ({exc.strerror})") from None
+    try:
+        sock = socket.create_server((args.host, args.port))
+    except OSError as exc:
+        raise InputError(f"--host {args.host} --port {args.port}: cannot listen there ({exc.strerror})") from None
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"reformsim page at http://{host}:{port}/ (runs in {results.resolve()}/; Ctrl-C stops it)", flush=True)
+    server = uvicorn.Server(uvicorn.Config(make_app(results), log_level="warning"))
+    server.run(sockets=[sock])
+    return 0
+
+
 def main(argv=None) -> int:
     """Run one command; returns its exit status (the program's: ``sys.exit(main())``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         commands = {"run": cmd_run, "compare": cmd_compare, "calibrate": cmd_calibrate,
-                    "scenarios": cmd_scenarios, "sweep": cmd_sweep}
+                    "scenarios": cmd_scenarios, "sweep": cmd_sweep, "serve": cmd_serve}
         status = commands[args.command](args)
     except InputError as exc:
         sys.stderr.write(f"reformsim: error: {exc}\n")

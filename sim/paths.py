@@ -39,3 +39,7 @@ def prepare_out(out: str | Path) -> Path:
     except OSError as exc:
         raise InputError(f"--out {out}: cannot create the output directory ({exc.strerror})") from None
     return out
+
+#: environment variable naming a file that ``reformsim compare`` appends a line to for each
+#: simulation it starts (the browser page follows a run there)
+PROGRESS_ENV = "REFORMSIM_PROGRESS_FILE"

@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
+    p = sub.add_parser("replicate", help="evaluation designs inside the model: its effects beside "
+                       "the studies' (data/replications.csv)")
+    p.add_argument("--out", default="results/replications", help="output directory (replications.csv)")
+    p.add_argument("--persons", type=_whole("--persons", 1000, 10_000_000), default=100_000,
+                   help="persons in each replicated cohort (default 100,000)")
     p = sub.add_parser("serve", help="the local browser page: pick scenarios, set levers, run, download")
     p.add_argument("--port", type=_port, default=8765, help="port to listen on (default 8765)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this "
@@ -99,34 +104,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _port(text: str) -> int:
-    try:
-        x = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--port '{text}' is not an integer") from None
-    if not 0 <= x <= 65535:
-        raise argparse.ArgumentTypeError(f"--port {x}: allowed 0 to 65535")
-    return x
+def _whole(option: str, low: int, high: int | None = None):
+    """An argparse type for ``option``: a whole number from ``low`` (to ``high``), else a message
+    that says what is allowed."""
+    allowed = f"within [{low}, {high}]" if high is not None else f"{low} or more"
+
+    def parse(text: str) -> int:
+        try:
+            x = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} '{text}' is not a whole number") from None
+        if x < low or (high is not None and x > high):
+            raise argparse.ArgumentTypeError(f"{option} {x} must be {allowed}")
+        return x
+    return parse
 
 
-def _workers(text: str) -> int:
-    try:
-        x = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--workers '{text}' is not an integer") from None
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"--workers {x} must be 0 or more")
-    return x
-
-
-def _orders(text: str) -> int:
-    try:
-        x = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--breakdown-orders '{text}' is not a whole number") from None
-    if not 1 <= x <= 1000:
-        raise argparse.ArgumentTypeError(f"--breakdown-orders {x} must be within [1, 1000]")
-    return x
+_port = _whole("--port", 0, 65535)
+_workers = _whole("--workers", 0)
+_orders = _whole("--breakdown-orders", 1, 1000)
 
 
 def _start(args, scenarios: list[str]):
@@ -336,6 +332,21 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_replicate(args) -> int:
+    from .parameters import load_data
+    from .paths import prepare_out
+    from .replication import replicate
+    out = prepare_out(args.out)
+    table = replicate(load_data(), args.persons)
+    table.to_csv(out / "replications.csv", index=False)
+    print(f"{'replication':40s} {'study':>8} {'range':>15} {'model':>8}")
+    for r in table.itertuples():
+        print(f"{r.replication:40s} {r.value:>8.2f} [{r.low:>5.2f}, {r.high:>5.2f}] {r.model:>8.2f}"
+              f"{'' if r.within else '  NOT within'}")
+    print(f"  (weeks on benefit per person over the study's horizon, treatment minus control)\noutputs in {out}/")
+    return 0
+
+
 def cmd_serve(args) -> int:
     import socket
 
@@ -365,7 +376,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         commands = {"run": cmd_run, "compare": cmd_compare, "calibrate": cmd_calibrate,
-                    "scenarios": cmd_scenarios, "sweep": cmd_sweep, "serve": cmd_serve}
+                    "scenarios": cmd_scenarios, "sweep": cmd_sweep, "serve": cmd_serve,
+                    "replicate": cmd_replicate}
         status = commands[args.command](args)
     except InputError as exc:
         sys.stderr.write(f"reformsim: error: {exc}\n")

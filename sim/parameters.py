@@ -48,6 +48,8 @@ REQUIRED_COLUMNS = {
     "sick_duration_profile.csv": ["from_week", "to_week", "persons", "unit", "source"],
     "parameter_ranges.csv": ["pattern", "kind", "min", "max", "unit", "source"],
     "municipalities.csv": ["code", "name", "region", "population", "population_date", "unit", "source"],
+    "replications.csv": ["name", "study", "state", "months", "control", "treatment", "value", "low", "high",
+                         "unit", "source"],
 }
 
 #: kinds of parameter value (``data/parameter_ranges.csv``)
@@ -154,6 +156,7 @@ class Data:
     directory: Path = field(default=DATA_DIR)
     specs: tuple = ()               # ValueSpec of data/parameter_ranges.csv
     municipalities: pd.DataFrame | None = None   # the 98, in code order (data/municipalities.csv)
+    replications: pd.DataFrame | None = None     # evaluation designs (data/replications.csv)
 
     def target(self, name: str) -> float:
         row = self.targets.loc[self.targets["name"] == name]
@@ -455,8 +458,15 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
         prof[col] = _numeric(prof, col, d / "sick_duration_profile.csv", 0)
 
     specs = _load_ranges(d / "parameter_ranges.csv", params, units)
+    replications = None
+    if (d / "replications.csv").exists():
+        replications = _read(d / "replications.csv")
+        _names(replications, "state", STATES, d / "replications.csv")
+        for col in ("months", "value", "low", "high"):
+            replications[col] = _numeric(replications, col, d / "replications.csv",
+                                         1 if col == "months" else None)
     return Data(params, units, sources, hz, de, mix, tg, rates, refund, ft, uc, lines,
-                calibrated, prof, d, specs, _load_municipalities(d / "municipalities.csv"))
+                calibrated, prof, d, specs, _load_municipalities(d / "municipalities.csv"), replications)
 
 
 def _load_municipalities(path: Path) -> pd.DataFrame:

@@ -1,0 +1,62 @@
+"""Evaluation designs replicated in the model (data/replications.csv), and the behaviour model's
+signs: more early meetings raise exits; a mandatory offer's threat effect goes with the offer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.errors import InputError
+from sim.population import WEIGHT_UNIT, Population
+from sim.replication import cohort_weeks, parse_rules, replicate
+from sim.rules import build_tables
+from sim.simulation import run_engine
+from sim.states import N_STATES, STATE
+
+
+def test_replications_come_from_data_and_say_whether_they_hold(data):
+    table = replicate(data, n=20_000)
+    assert list(table["replication"]) == list(data.replications["name"])
+    assert np.isfinite(table["model"]).all()
+    np.testing.assert_array_equal(table["within"], (table["low"] <= table["model"]) & (table["model"] <= table["high"]))
+    assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
+
+
+def test_more_early_meetings_raise_exits(data):
+    """The Maibom, Rosholm & Svarer design: a meeting every month of the first three against one
+    a quarter shortens the time on benefit; and a larger meeting effect shortens it more."""
+    row = data.replications.set_index("name").loc["maibom_2017_individual_meetings"]
+    control, treatment = (parse_rules(row[k], data, "test") for k in ("control", "treatment"))
+    effect = {}
+    for size in (0.1, 0.3):
+        extra = {"behaviour.meeting_effect": size}
+        effect[size] = (cohort_weeks(data, "dagpenge", {**treatment, **extra}, 24, 20_000)
+                        - cohort_weeks(data, "dagpenge", {**control, **extra}, 24, 20_000))
+    assert effect[0.1] < 0 and effect[0.3] < effect[0.1]
+
+
+def _exits_by_month(data, params, months=9, n=20_000):
+    tables = build_tables([{**data.params, **params}])
+    pid = np.arange(n, dtype=np.int64)
+    zeros = np.zeros(n, np.int16)
+    pop = Population(pid, np.zeros(n, np.int32), np.zeros(n, np.int8), np.full(n, WEIGHT_UNIT, np.int64),
+                     np.full(n, STATE["dagpenge"], np.int8), zeros, zeros, zeros, zeros, 1.0)
+    _, _, flow, *_ = run_engine(pop, tables, np.zeros(months, np.int32), 7, 0, months)
+    return flow.sum(axis=0)[:, STATE["dagpenge"], N_STATES:].sum(axis=1)     # exits from dagpenge by month
+
+
+def test_removing_a_mandatory_offer_removes_its_threat_effect(data):
+    """With the offer in contact month 6, exits rise in month 5 (the threat) and fall in month 6
+    (lock-in); without it, the months before 5 are the same draw for draw, month 5 has fewer exits."""
+    with_offer = _exits_by_month(data, {"rules.dagpenge.offer_first_month": 6})
+    without = _exits_by_month(data, {"rules.dagpenge.offer_first_month": -1})
+    np.testing.assert_array_equal(with_offer[:5], without[:5])
+    assert with_offer[5] > without[5] * (1 + 0.5 * data.params["behaviour.threat_effect"])
+    assert with_offer[6] < without[6]
+
+
+def test_a_bad_rule_in_a_replication_is_named(data):
+    with pytest.raises(InputError, match="rules.dagpenge.contact_monthz"):
+        parse_rules("rules.dagpenge.contact_monthz=0 1", data, "data/replications.csv")
+    with pytest.raises(InputError, match="parameter=value"):
+        parse_rules("rules.dagpenge.contact_months", data, "data/replications.csv")

@@ -136,7 +136,15 @@ def test_the_page_in_a_browser(server, tmp_path):
         page.select_option("#scale", "0.01")
         page.click("#run")
         assert "within [0, 1]" in page.inner_text("#error-followup_share")
+        # a file that is not a scenario: the message next to the upload, and no run
+        page.fill("#followup_share", "")
+        page.select_option("#reform", "upload")
+        page.set_input_files("#upload", str(ROOT / "docs" / "page.png"))
+        page.click("#run")
+        assert "not valid TOML" in page.inner_text("#error-upload")
         assert not list((results / "runs").glob("*/out"))
+        page.select_option("#reform", "expert_group")
+        page.set_input_files("#upload", [])
         # a lever changed, a small run in Danish
         page.fill("#followup_share", "")
         page.fill("#meeting_effect", "0.12")

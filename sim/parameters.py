@@ -48,6 +48,7 @@ REQUIRED_COLUMNS = {
     "sick_duration_profile.csv": ["from_week", "to_week", "persons", "unit", "source"],
     "parameter_ranges.csv": ["pattern", "kind", "min", "max", "unit", "source"],
     "municipalities.csv": ["code", "name", "region", "population", "population_date", "unit", "source"],
+    "behaviour_ranges.csv": ["parameter", "low", "high", "unit", "source"],
     "replications.csv": ["name", "study", "state", "months", "control", "treatment", "value", "low", "high",
                          "unit", "source"],
 }
@@ -157,6 +158,7 @@ class Data:
     specs: tuple = ()               # ValueSpec of data/parameter_ranges.csv
     municipalities: pd.DataFrame | None = None   # the 98, in code order (data/municipalities.csv)
     replications: pd.DataFrame | None = None     # evaluation designs (data/replications.csv)
+    behaviour_ranges: pd.DataFrame | None = None  # what is known of each behaviour effect's size
 
     def target(self, name: str) -> float:
         row = self.targets.loc[self.targets["name"] == name]
@@ -465,8 +467,22 @@ def load_data(directory: Path | str = DATA_DIR) -> Data:
         for col in ("months", "value", "low", "high"):
             replications[col] = _numeric(replications, col, d / "replications.csv",
                                          1 if col == "months" else None)
+    ranges = None
+    if (d / "behaviour_ranges.csv").exists():
+        path = d / "behaviour_ranges.csv"
+        ranges = _read(path)
+        for col in ("low", "high"):
+            ranges[col] = _numeric(ranges, col, path)
+        for i, row in enumerate(ranges.itertuples()):
+            if row.parameter not in params:
+                raise InputError(f"{path}: row {i + 2}: '{row.parameter}' is not a parameter of "
+                                 f"data/parameters.csv{did_you_mean(row.parameter, list(params))}")
+            if not row.low <= float(params[row.parameter]) <= row.high:
+                raise InputError(f"{path}: row {i + 2}: the default of '{row.parameter}' "
+                                 f"({params[row.parameter]}) is outside its range [{row.low}, {row.high}]")
     return Data(params, units, sources, hz, de, mix, tg, rates, refund, ft, uc, lines,
-                calibrated, prof, d, specs, _load_municipalities(d / "municipalities.csv"), replications)
+                calibrated, prof, d, specs, _load_municipalities(d / "municipalities.csv"), replications,
+                ranges)
 
 
 def _load_municipalities(path: Path) -> pd.DataFrame:

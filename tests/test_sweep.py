@@ -282,3 +282,34 @@ def test_downturn_exposure_sweep_records_the_spread_of_the_gap(data):
         assert row["activity_cut_bn"] > 0.5                     # the ceiling rations the downturn's effort
         spread[v] = row["gap_p90_dkk"] - row["gap_p10_dkk"]
     assert spread[0.6] > 1.5 * spread[0.0]
+
+
+def test_behaviour_uncertainty_sweep_draws_every_stated_range(data, tmp_path):
+    """[[draw]] parameters = "behaviour.*" draws every behaviour effect with a range in
+    data/behaviour_ranges.csv at once, within its range, for both scenarios; a pattern that
+    matches none, or a key such a draw does not take, is refused by name."""
+    sweep = load_sweep(ROOT / "configs" / "sweeps" / "behaviour_uncertainty.toml", data)
+    ranges = data.behaviour_ranges.set_index("parameter")
+    assert set(sweep.runs[0].values) == set(ranges.index) and len(ranges) >= 4
+    assert set(sweep.roles.values()) == {"world"}
+    for name, row in ranges.iterrows():
+        values = np.array([run.values[name] for run in sweep.runs])
+        assert (values >= row["low"]).all() and (values <= row["high"]).all() and values.std() > 0
+    for body, fragment in (('parameters = "hazard.*"', "matches no parameter"),
+                           ('parameters = "behaviour.*"\ndistribution = "uniform"', "unknown key 'distribution'")):
+        path = tmp_path / "bad.toml"
+        path.write_text('description = "x"\nbaseline = "baseline"\nreform = "expert_group"\nn_draws = 2\n'
+                        f'[[draw]]\nsource = "t"\n{body}\n')
+        with pytest.raises(InputError, match=fragment):
+            load_sweep(path, data)
+
+
+def test_a_behaviour_range_must_hold_its_default(data, tmp_path):
+    import shutil
+    from sim.parameters import load_data
+    d = tmp_path / "data"
+    shutil.copytree(data.directory, d)
+    path = d / "behaviour_ranges.csv"
+    path.write_text(path.read_text().replace("behaviour.meeting_effect,0.05,1.0", "behaviour.meeting_effect,0.2,1.0"))
+    with pytest.raises(InputError, match="outside its range"):
+        load_data(d)

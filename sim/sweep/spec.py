@@ -30,6 +30,9 @@ DISTRIBUTIONS = {"uniform": (("low", "high"), ()),
                  "triangular": (("low", "mode", "high"), ()),
                  "choice": (("values",), ("weights",))}
 DRAW_KEYS = ("parameter", "distribution", "source")
+#: keys of a [[draw]] that draws every parameter matching a pattern from its range in
+#: data/behaviour_ranges.csv (triangular, its mode the default)
+PATTERN_KEYS = ("parameters", "source")
 DEFAULT_MAX_RUNS = 1000
 
 
@@ -310,6 +313,32 @@ def _grid(path: Path, raw: dict, data) -> dict[str, list]:
     return out
 
 
+def _expand(path: Path, index: int, entry: dict, data) -> list[dict]:
+    """A ``[[draw]]`` as the draws it makes: itself, or with ``parameters = "PATTERN"`` one
+    triangular draw per parameter matching the pattern (``fnmatch``) that has a range in
+    ``data/behaviour_ranges.csv``, from its low to its high with the default as its mode."""
+    if "parameters" not in entry:
+        return [entry]
+    import fnmatch
+    where = f"{path}: draw[{index}]"
+    for key in entry:
+        if key not in PATTERN_KEYS:
+            raise InputError(f"{where}: unknown key '{key}'{did_you_mean(key, PATTERN_KEYS)} for a draw of "
+                             f"'parameters' by their ranges; allowed: {', '.join(PATTERN_KEYS)}")
+    pattern = entry["parameters"]
+    ranges = data.behaviour_ranges
+    if not isinstance(pattern, str) or ranges is None:
+        raise InputError(f"{where}.parameters = {pattern!r} must be a pattern such as 'behaviour.*' "
+                         f"(with ranges in {data.directory / 'behaviour_ranges.csv'})")
+    rows = [r for r in ranges.itertuples() if fnmatch.fnmatchcase(r.parameter, pattern)]
+    if not rows:
+        raise InputError(f"{where}.parameters = '{pattern}' matches no parameter with a range in "
+                         f"{data.directory / 'behaviour_ranges.csv'}; those with one: "
+                         f"{', '.join(ranges['parameter'])}")
+    return [{"parameter": r.parameter, "distribution": "triangular", "low": float(r.low),
+             "mode": float(data.params[r.parameter]), "high": float(r.high), "source": r.source} for r in rows]
+
+
 def _draws(path: Path, raw: dict, data) -> dict[str, list]:
     entries = raw.get("draw")
     if entries is None:
@@ -328,7 +357,8 @@ def _draws(path: Path, raw: dict, data) -> dict[str, list]:
         raise InputError(f"{path}: key 'draw_seed' = {draw_seed!r} must be a non-negative integer")
     grid_names = set(_flatten(raw.get("grid", {}))) if isinstance(raw.get("grid"), dict) else set()
     out = {}
-    for i, entry in enumerate(entries):
+    entries = [(i, e) for i, entry in enumerate(entries) for e in _expand(path, i, entry, data)]
+    for i, entry in entries:
         where = f"{path}: draw[{i}]"
         name = entry.get("parameter")
         if name is None:

@@ -118,10 +118,7 @@ def make_app(results: Path) -> Starlette:
         return _with_cookie(RedirectResponse(f"/run/{job.key}", status_code=303), token, new)
 
     def job_of(request):
-        job = runs.get(request.path_params["key"])
-        if job is None:
-            return None
-        return job
+        return runs.get(request.path_params["key"])
 
     async def show(request: Request):
         job = job_of(request)

@@ -39,9 +39,7 @@ import pandas as pd
 from .budget import (DKK_PER_BN, EXTERNAL_SHARE_CALIBRATED, benefit_switches, effort_by_item,
                      effort_measures)
 from .parameters import Data
-from .population import WEIGHT_UNIT, Population, cell_weights, _categorical
-from .layout import P_COHORT_CELL
-from .rng import uniform_numpy as uniform
+from .population import WEIGHT_UNIT, new_spells
 from .rules import build_tables
 from .simulation import run_engine
 from .states import N_STATES, STATE, STATES
@@ -64,12 +62,7 @@ def occupancy_matrix(data: Data, cohort: int = COHORT_SIZE, months: int = COHORT
     M = np.zeros((N_STATES, N_STATES))
     F = np.zeros((N_STATES, N_STATES))
     for s, name in enumerate(STATES):
-        pid = np.arange(cohort, dtype=np.int64)
-        cells = _categorical(uniform(seed, pid, 0, P_COHORT_CELL), cell_weights(data, name))
-        pop = Population(pid, np.zeros(cohort, np.int32), cells.astype(np.int8),
-                         np.full(cohort, WEIGHT_UNIT, np.int64), np.full(cohort, s, np.int8),
-                         np.zeros(cohort, np.int16), np.zeros(cohort, np.int16),
-                         np.zeros(cohort, np.int16), np.zeros(cohort, np.int16), 1.0)
+        pop = new_spells(data, name, cohort, seed)
         occ, _, flow, *_ = run_engine(pop, tables, np.zeros(months, np.int32), seed, 0, months)
         M[s] = occ.sum(axis=(0, 1, 3, 4)) / WEIGHT_UNIT / cohort
         F[s] = flow.sum(axis=(0, 1))[:N_STATES, :N_STATES].sum(axis=0) / WEIGHT_UNIT / cohort

@@ -64,7 +64,7 @@ def activity_cut(results) -> pd.DataFrame:
     variable = 1.0 - float(results.scenario.params_at(0)[FIXED_SHARE])
     act = results.place_activity                                           # (P, Y, A)
     cut = sum(act[:, :, ACTIVITIES.index(r)] * cost[ACTIVITIES.index(a)] for r, a in RATIONED_AS.items())
-    years = list(dict.fromkeys(int(m[:4]) for m in results.months))
+    years = results.scenario.years
     codes = data.municipalities["code"].to_numpy()
     return pd.DataFrame({"year": np.tile(years, len(codes)), "municipality_code": np.repeat(codes, len(years)),
                          "activity_cut": (variable * cut).ravel()}).set_index(["year", "municipality_code"])

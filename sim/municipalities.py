@@ -44,10 +44,6 @@ def population_share(data) -> np.ndarray:
     return pop / pop.sum()
 
 
-def _years(results) -> list[int]:
-    return list(dict.fromkeys(int(m[:4]) for m in results.months))
-
-
 def transfer_keys(results, data) -> dict[tuple[str, str], np.ndarray]:
     """Transfers by (line, payer): DKK by municipality and year (P, Y)."""
     occ = results.place_occupancy                                          # (P, Y, S, C, B)
@@ -102,7 +98,7 @@ def split_run(results, budget: pd.DataFrame, extra: dict | None = None) -> dict[
     effort line to the parts beyond its activity and fixed cost, each (DKK by year, key (P, Y) or
     None for population)."""
     data = results.scenario.data
-    years = _years(results)
+    years = results.scenario.years
     pop = population_share(data)
     rows = budget.set_index(["line", "payer", "year"])["dkk"]
     out = {}
@@ -122,7 +118,7 @@ def split_run(results, budget: pd.DataFrame, extra: dict | None = None) -> dict[
 
 
 def _tidy(split: dict, results, scenario: str, codes: np.ndarray, names: np.ndarray) -> pd.DataFrame:
-    years = np.array(_years(results), dtype=np.int64)
+    years = np.array(results.scenario.years, dtype=np.int64)
     n_places, n_years = len(codes), len(years)
     frames = []
     for (line, payer), values in split.items():
@@ -158,7 +154,7 @@ def comparison_table(comp) -> pd.DataFrame:
     m = data.municipalities
     codes, names = m["code"].to_numpy(), m["name"].to_numpy()
     budget = comp.budget
-    years = _years(base)
+    years = base.scenario.years
     pieces = {}
     base_keys = activity_keys(base, data)
     ref_keys = activity_keys(ref, data)
@@ -196,7 +192,7 @@ def caseload_table(results, schemes=("current",)) -> pd.DataFrame:
     average over the year's months); summed over municipalities, the yearly mean of
     caseload.parquet."""
     occ = results.place_occupancy.sum(axis=4)                              # (P, Y, S, C)
-    years = np.array(_years(results), dtype=np.int64)
+    years = np.array(results.scenario.years, dtype=np.int64)
     months_in_year = np.bincount(results.year_of_month - years[0])[: len(years)]
     codes = results.scenario.data.municipalities["code"].to_numpy()
     frames = []

@@ -8,14 +8,14 @@ data brings their own population as a Parquet file with the schema in ``POPULATI
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .arrays import PersonArrays
-from .layout import MAX_MONTHS_COUNTED, R_LIMIT
+from .layout import MAX_MONTHS_COUNTED, P_COHORT_CELL, R_LIMIT
 from .population_fill import draw_attributes, fill_population
 from .rng import uniform_array as uniform
 from .errors import InputError, did_you_mean
@@ -67,6 +67,9 @@ class Population:
     age: np.ndarray            # int16
     municipality: np.ndarray   # int16: index into data/municipalities.csv in code order
     scale: float
+    #: this population with [[inflow]] multipliers applied, by the shocks, exposure and seed
+    #: (:func:`with_inflows`: a comparison's runs of one scenario share one)
+    with_shocks: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return self.person_id.size
@@ -253,6 +256,17 @@ def synthetic(data: Data, tables: Tables, n_months: int, seed: int = 1, scale: f
                       months_in_state=dur, months_in_spell=spell, age=age, municipality=muni, scale=scale)
 
 
+def new_spells(data: Data, state: str, n: int, seed: int) -> Population:
+    """``n`` new spells in ``state`` in month 0, each of weight one person, their cells drawn from
+    the state's entrant mix (``data/entrant_mix.csv``): the cohorts of the calibration and of the
+    replicated evaluations."""
+    pid = np.arange(n, dtype=np.int64)
+    cells = _categorical(uniform(seed, pid, 0, P_COHORT_CELL), cell_weights(data, state))
+    zeros = np.zeros(n, np.int16)
+    return Population(pid, np.zeros(n, np.int32), cells.astype(np.int8), np.full(n, WEIGHT_UNIT, np.int64),
+                      np.full(n, STATE[state], np.int8), zeros, zeros, zeros, zeros, 1.0)
+
+
 def _bool_column(df, col, path):
     s = df[col]
     if s.dtype == bool:
@@ -372,12 +386,20 @@ def with_inflows(population: Population, scenario, seed: int) -> Population:
     spell's attributes and weight and its own person id (``COPY_ID_FROM + id x 16 + j``), so its
     draws are its own, and every person of the population is simulated with the same draws as
     without the multiplier (common random numbers). The population itself where the scenario has
-    no multipliers.
+    no multipliers. Computed once per population, shocks, exposure and seed.
     """
     if not scenario.inflows:
         return population
-    params = scenario.params_at(0)
-    exposure = municipality_exposure(scenario.data, float(params[EXPOSURE]))
+    dispersion = float(scenario.params_at(0)[EXPOSURE])
+    key = (tuple(scenario.inflows), dispersion, seed)
+    if key not in population.with_shocks:
+        population.with_shocks[key] = _multiplied(population, scenario, dispersion, seed)
+    return population.with_shocks[key]
+
+
+def _multiplied(population: Population, scenario, dispersion: float, seed: int) -> Population:
+    """:func:`with_inflows` computed."""
+    exposure = municipality_exposure(scenario.data, dispersion)
     muni = population.municipality.astype(np.int64)
     new = population.months_in_state == 0
     month = scenario.start + population.entry_month.astype(np.int64)

@@ -17,13 +17,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .layout import P_COHORT_CELL
 from .parameters import Data, checked_value
-from .population import WEIGHT_UNIT, Population, _categorical, cell_weights
-from .rng import uniform_numpy as uniform
+from .population import WEIGHT_UNIT, new_spells
 from .rules import build_tables
 from .simulation import run_engine
-from .states import STATE
 
 #: persons in each replicated cohort (assumption: the Monte Carlo error of a cohort's mean weeks
 #: on benefit is then a few hundredths of a week, and common random numbers shrink the difference's)
@@ -58,12 +55,7 @@ def cohort_weeks(data: Data, state: str, params: dict, months: int, n: int = COH
     """Mean weeks on benefit per person of a cohort of ``n`` new spells in ``state`` over
     ``months`` months, under the default parameters with ``params`` changed."""
     tables = build_tables([{**data.params, **params}])
-    pid = np.arange(n, dtype=np.int64)
-    cells = _categorical(uniform(seed, pid, 0, P_COHORT_CELL), cell_weights(data, state))
-    zeros = np.zeros(n, np.int16)
-    pop = Population(pid, np.zeros(n, np.int32), cells.astype(np.int8), np.full(n, WEIGHT_UNIT, np.int64),
-                     np.full(n, STATE[state], np.int8), zeros, zeros, zeros, zeros, 1.0)
-    occ, *_ = run_engine(pop, tables, np.zeros(months, np.int32), seed, 0, months)
+    occ, *_ = run_engine(new_spells(data, state, n, seed), tables, np.zeros(months, np.int32), seed, 0, months)
     return float(occ.sum() / WEIGHT_UNIT / n * WEEKS_PER_MONTH)
 
 

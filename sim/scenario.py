@@ -78,6 +78,11 @@ class YouthCut(_Strict):
     source: str = Field(min_length=1)
 
 
+#: each [effort] key that names one of a set: (the set, what a member is called)
+EFFORT_CHOICES = {"mode": (EFFORT_MODES, "a mode"), "priority": (PRIORITIES, "a priority rule"),
+                  "budget": (BUDGET_BASES, "a budget basis")}
+
+
 class Effort(_Strict):
     mode: str = Field(default="rule_driven", description="rule_driven: the law sets activity; "
                       "budget_constrained: a budget per line is fixed and activity is rationed")
@@ -89,20 +94,10 @@ class Effort(_Strict):
                         "baseline's spending without its [[inflow]] multipliers; fixed_base_year: "
                         "the baseline's average monthly spending in the first year, fixed in DKK")
 
-    @field_validator("budget")
+    @field_validator("mode", "priority", "budget")
     @classmethod
-    def _budget(cls, v):
-        return _one_of(v, BUDGET_BASES, "a budget basis")
-
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, v):
-        return _one_of(v, EFFORT_MODES, "a mode")
-
-    @field_validator("priority")
-    @classmethod
-    def _priority(cls, v):
-        return _one_of(v, PRIORITIES, "a priority rule")
+    def _choice(cls, v, info):
+        return _one_of(v, *EFFORT_CHOICES[info.field_name])
 
 
 class Saving(_Strict):

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..comparison import extra_changes
+from ..comparison import reform_start
 from ..errors import InputError
 from ..parameters import checked_value
 from ..scenario import PRIORITIES, SAVING_LINES, Scenario, load_scenario, month_label
@@ -86,13 +86,6 @@ def _change(parameter: str, value, start: str | None) -> str:
         lines.append(f"start = {_toml(start)}")
     lines.append(f"source = {_toml(SOURCE)}")
     return "\n".join(lines)
-
-
-def reform_start(baseline: Scenario, reform: Scenario) -> str | None:
-    """The month from which the reform levers apply: the reform's first change beyond the
-    baseline's or its first saving ('YYYY-MM'); None (the horizon's start) for neither."""
-    months = [ch.month for ch in extra_changes(baseline, reform)] + [m for m, _, _ in reform.savings]
-    return month_label(min(months)) if months else None
 
 
 def saving_steps(reform: Scenario, full_bn: float, first: int, last: int) -> list[dict]:
@@ -172,7 +165,8 @@ def write_files(choice: Choice, folder: Path, data, upload: bytes | None = None)
     except InputError as exc:
         return {parent_field: str(exc)}
     # the reform levers from the reform's own first month, its effort settings kept
-    start = reform_start(base, parent)
+    first = reform_start(base, parent)
+    start = month_label(parent.start + first) if first is not None else None
     blocks = [_change(p, v, start) for p, v in own] + _effort(choice, parent, errors)
     if errors:
         return errors

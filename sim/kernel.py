@@ -302,6 +302,45 @@ def one_more(months):
     return months + 1 if months < MAX_MONTHS_COUNTED else months
 
 
+# ---- the persons' order ---------------------------------------------------------------------------
+
+@njit(cache=True)
+def place_starts(municipality, n_places):
+    """Where each municipality's persons begin when the persons are ordered by municipality."""
+    starts = np.zeros(n_places, np.int64)
+    for i in range(municipality.shape[0]):
+        starts[municipality[i]] += 1
+    at = 0
+    for p in range(n_places):
+        at, starts[p] = at + starts[p], at
+    return starts
+
+
+@njit(cache=True)
+def by_place_of(a, municipality, starts):
+    """``a`` ordered by municipality, keeping the order within one (a stable counting sort: one
+    pass that writes to each municipality's part in turn, where a gather by a sorted index
+    reads far apart)."""
+    out = np.empty_like(a)
+    at = starts.copy()
+    for i in range(a.shape[0]):
+        p = municipality[i]
+        out[at[p]] = a[i]
+        at[p] += 1
+    return out
+
+
+def by_place(person):
+    """The person arrays (``sim.arrays.PersonArrays``) ordered by municipality, by their order
+    within one. The kernel follows one person after another, so a municipality's persons in a row
+    keep its block of the by-place tables in cache (measured: in the order of entry, the by-place
+    counts cost 20 % of the kernel's rate, in this order 7 %); a person's draws and counts do not
+    depend on the order."""
+    municipality = person.municipality
+    starts = place_starts(municipality, int(municipality.max(initial=0)) + 1)
+    return type(person)(*(by_place_of(a, municipality, starts) for a in person))
+
+
 # ---- the person loop ----------------------------------------------------------------------------------
 
 @njit(cache=True)
@@ -585,7 +624,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
         Arrays of shape (n_persons,): ``person_id`` int64, ``entry_month`` int32, ``cell`` int8,
         ``weight`` int64, ``state`` int8, ``months_in_state`` int16, ``months_in_spell`` int16,
         the values at entry; weights are integer units (``sim.population.WEIGHT_UNIT``). Any
-        order (the population keeps them sorted by entry month, which the NumPy engine needs);
+        order (the population keeps them sorted by entry month, which the NumPy engine needs, and
+        passes them here by municipality, :func:`by_place`, which keeps one municipality's block of
+        the by-place tables in cache);
         persons entering outside the horizon are not simulated; ``municipality`` int16, the
         person's place (0 to n_places - 1).
     table : sim.arrays.RuleArrays

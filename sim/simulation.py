@@ -121,9 +121,9 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
     """
     if engine not in ENGINES:
         raise InputError(f"--engine {engine}: unknown engine; allowed: {', '.join(ENGINES)}")
-    person = population.arrays()
     table = tables.arrays(np.asarray(regime_of_month), ration, month0)
     if engine == "numba":
+        person = population.arrays_by_place()
         import numba
 
         from . import kernel
@@ -136,7 +136,7 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
         finally:
             numba.set_num_threads(old)
         return out
-    return numpy_engine.simulate(person, table, seed, month0, 1, n_months, N_BANDS, N_MUNICIPALITIES)
+    return numpy_engine.simulate(population.arrays(), table, seed, month0, 1, n_months, N_BANDS, N_MUNICIPALITIES)
 
 
 def check_changes_used(scenario: Scenario, tables: Tables) -> None:

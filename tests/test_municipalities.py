@@ -125,3 +125,25 @@ def test_a_municipality_simulated_alone_is_its_own_row(short_scenario, small_pop
     moves_out = flow[:, :N_STATES, :].sum(axis=2)
     moves_in = flow[:, :N_STATES, :N_STATES].sum(axis=1)
     np.testing.assert_allclose(stock[1:], stock[:-1] - moves_out[:-1] + moves_in[:-1] + entries[1:], atol=1e-9)
+
+
+def test_kernel_order_by_place_is_a_stable_sort_and_changes_no_count(short_scenario, small_population):
+    """The compiled kernel takes the persons by municipality (``sim.kernel.by_place``): a stable
+    sort of every array by municipality, and the same counts as the persons in order of entry."""
+    from sim import kernel
+    from sim.rules import build_tables
+    from sim.states import N_BANDS
+    person = small_population.arrays()
+    ordered = kernel.by_place(person)
+    order = np.argsort(small_population.municipality, kind="stable")
+    for got, want in zip(ordered, person):
+        np.testing.assert_array_equal(got, want[order])
+    assert (np.diff(ordered.municipality) >= 0).all() and (np.diff(order) != 0).all()
+    regimes, rom = short_scenario.regimes()
+    table = build_tables(regimes).arrays(np.asarray(rom), None, short_scenario.start)
+    n_places = len(short_scenario.data.municipalities)
+    args = (4, short_scenario.start, 2, short_scenario.n_months, N_BANDS, n_places)
+    by_entry = kernel.simulate(person, table, *args)
+    by_place = kernel.simulate(ordered, table, *args)
+    for a, b in zip(by_entry, by_place):
+        np.testing.assert_array_equal(a.sum(axis=0), b.sum(axis=0))

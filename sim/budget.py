@@ -23,17 +23,13 @@ import pandas as pd
 
 from .layout import FLAG_BIT, R_RESTART_CONTACT
 from .parameters import FIXED_SHARE, Data
+from .rules import time_classes
 from .population import WEIGHT_UNIT
-from .states import (ACTIVITIES, BANDS, BENEFIT_OF_STATE, DISTANCE_CLASSES, EFFORT_LINES,
-                     FURTHEST_STATES, N_CELLS, N_STATES, PAYERS, STATE, STATES, cell_parts)
+from .states import (ACTIVITIES, BANDS, BENEFIT_OF_STATE, CASE_STATES, EFFORT_LINES, N_CELLS,
+                     N_STATES, PAYERS, STATE, STATES, cell_parts)
 
 #: DKK in a billion (figures in bn DKK are DKK / DKK_PER_BN)
 DKK_PER_BN = 1e9
-
-#: states whose person-months carry the jobcentre's case administration cost (the flex-job and
-#: subsidised-job holders are in work; the jobcentre only reviews them)
-CASE_STATES = tuple(s for s in STATES if s not in ("flex_job", "disability_pension_job"))
-
 
 def unit_costs(data: Data) -> tuple[np.ndarray, np.ndarray, float]:
     """Cost per activity (DKK), the line index of each activity (-1 = outside the effort) and
@@ -52,6 +48,42 @@ def unit_costs(data: Data) -> tuple[np.ndarray, np.ndarray, float]:
         cost[a] = value
         line[a] = EFFORT_LINES.index(row.line) if row.line in EFFORT_LINES else -1
     return cost, line, case_month
+
+
+#: calibrated multipliers of the caseworker items' unit costs (data/calibrated.csv): the scale of
+#: the hours assumed in data/unit_costs.csv, and how many times as much time a person furthest
+#: from the labour market takes (calibrated to VIVE's 80 %, ``effort.far_share_of_caseworker_time``)
+TIME_SCALE = "caseworker.time_scale"
+FURTHEST_FACTOR = "caseworker.furthest_factor"
+
+
+def time_weights(data: Data) -> np.ndarray:
+    """Multiplier of a caseworker item's unit cost by caseworker time class (N_TIME_CLASSES,):
+    ``[scale, scale x furthest factor]`` (both 1 where not calibrated)."""
+    scale = data.calibrated.get(TIME_SCALE, 1.0)
+    return np.array([scale, scale * data.calibrated.get(FURTHEST_FACTOR, 1.0)])
+
+
+def cost_by_class(data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit costs by caseworker time class: the cost of each activity (N_TIME_CLASSES, A), DKK,
+    its line index (A,) (-1 outside the effort) and the cost of a case-month by class
+    (N_TIME_CLASSES,). The caseworker items (``CASEWORKER_ITEMS``) take :func:`time_weights`,
+    the others cost the same for everybody."""
+    cost, line, case_cost = unit_costs(data)
+    weights = time_weights(data)
+    by_class = np.repeat(cost[None, :], len(weights), axis=0)
+    for name in CASEWORKER_ITEMS:
+        if name != CASE_MONTH:
+            by_class[:, ACTIVITIES.index(name)] *= weights
+    return by_class, line, case_cost * weights
+
+
+def cost_by_cell(data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cost_by_class` by state and cell: activity costs (A, S, C), their lines (A,) and the
+    case-month cost (S, C)."""
+    by_class, line, case_cost = cost_by_class(data)
+    tc = time_classes().astype(np.int64)                          # (S, C)
+    return np.moveaxis(by_class[tc], 2, 0), line, case_cost[tc]
 
 
 def rate_table(data: Data) -> np.ndarray:
@@ -145,10 +177,17 @@ def transfers(results, data: Data) -> pd.DataFrame:
 def effort_volumes(results) -> dict[str, np.ndarray]:
     """Monthly volumes of each cost item: activities and case-months (persons)."""
     vol = {a: results.activity[:, i].sum(axis=(1, 2)) for i, a in enumerate(ACTIVITIES)}
-    case = [STATE[s] for s in CASE_STATES]
-    occ = results.occupancy[:, case]                 # (M, S', C, B)
-    vol[CASE_MONTH] = occ[..., 1:].sum(axis=(1, 2, 3))   # the employer period is not a case
+    vol[CASE_MONTH] = case_months(results).sum(axis=(1, 2))
     return vol
+
+
+def case_months(results) -> np.ndarray:
+    """Person-months in a jobcentre case by month, state and cell (M, S, C): the case states
+    (``CASE_STATES``), the employer period left out."""
+    out = np.zeros(results.occupancy.shape[:3])
+    idx = [STATE[s] for s in CASE_STATES]
+    out[:, idx] = results.occupancy[:, idx, :, 1:].sum(axis=3)
+    return out
 
 
 #: cost items of the effort: the activities with a unit cost and the case-month of administration
@@ -199,29 +238,20 @@ def effort_by_item(results, data: Data, variable: bool = False) -> dict[str, np.
     administration, at their full unit cost; with ``variable``, only the part that moves with
     activity (``1 - money.effort_fixed_share``), which summed over items, states and cells and
     added to :func:`fixed_cost_by_line` gives :func:`effort`'s lines."""
-    cost, line, case_cost = unit_costs(data)
+    cost, line, case_cost = cost_by_cell(data)
     scale = (1.0 - fixed_share_by_month(results))[:, None, None] if variable else 1.0
     out = {}
     for a, name in enumerate(ACTIVITIES):
         if line[a] >= 0:
             out[name] = results.activity[:, a] * cost[a] * scale
-    case = np.zeros(results.occupancy.shape[:3])
-    idx = [STATE[s] for s in CASE_STATES]
-    case[:, idx] = results.occupancy[:, idx, :, 1:].sum(axis=3)      # the employer period is not a case
-    out[CASE_MONTH] = case * case_cost * scale
+    out[CASE_MONTH] = case_months(results) * case_cost * scale
     return out
 
 
 def furthest_mask() -> np.ndarray:
-    """(S, C) True where a person counts as furthest from the labour market (``FURTHEST_STATES``,
-    or the far distance class in any other state with a jobcentre case: not those at work in a
-    flex job or a subsidised job)."""
-    far = DISTANCE_CLASSES.index("far")
-    mask = np.zeros((N_STATES, N_CELLS), bool)
-    for s, name in enumerate(STATES):
-        for c in range(N_CELLS):
-            mask[s, c] = name in FURTHEST_STATES or (name in CASE_STATES and cell_parts(c)[1] == far)
-    return mask
+    """(S, C) True where a person counts as furthest from the labour market
+    (``sim.states.is_furthest``)."""
+    return time_classes() == 1
 
 
 #: the calibrated value (data/calibrated.csv) of the items whose external_share is 'calibrated'
@@ -309,13 +339,12 @@ def case_month_line(data: Data) -> str:
 def _effort_lines(results, data: Data):
     """Effort cost by (line, payer) and month (DKK): the labels and their values (L, M): the
     fixed part of each line plus the variable share of its activity's cost."""
-    cost, line, case_cost = unit_costs(data)
-    vol = effort_volumes(results)
+    cost, line, case_cost = cost_by_cell(data)
     out = {ln: np.zeros(len(results.months)) for ln in EFFORT_LINES}
     for a, name in enumerate(ACTIVITIES):
         if line[a] >= 0:
-            out[EFFORT_LINES[line[a]]] += vol[name] * cost[a]
-    out[case_month_line(data)] += vol["case_month"] * case_cost
+            out[EFFORT_LINES[line[a]]] += (results.activity[:, a] * cost[a]).sum(axis=(1, 2))
+    out[case_month_line(data)] += (case_months(results) * case_cost).sum(axis=(1, 2))
     variable = 1.0 - fixed_share_by_month(results)
     fixed = fixed_cost_by_line(results, data)
     for li, ln in enumerate(EFFORT_LINES):

@@ -31,13 +31,15 @@ reform with the targets of role ``reform``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
 
-from .budget import (DKK_PER_BN, EXTERNAL_SHARE_CALIBRATED, benefit_switches, effort_by_item,
-                     effort_measures)
+from .budget import (CASE_MONTH, CASEWORKER_ITEMS, DKK_PER_BN, EXTERNAL_SHARE_CALIBRATED,
+                     FURTHEST_FACTOR, TIME_SCALE, benefit_switches, effort_by_item, effort_measures,
+                     furthest_mask)
 from .parameters import Data
 from .population import WEIGHT_UNIT, new_spells
 from .rules import build_tables
@@ -46,7 +48,9 @@ from .states import N_STATES, STATE, STATES
 
 COHORT_SIZE = 200_000
 COHORT_MONTHS = 600
-CALIBRATED_ITEMS = ("offer_guidance_month", "offer_education_month", "case_month")
+CALIBRATED_ITEMS = ("offer_guidance_month", "offer_education_month")
+#: the target the caseworker time of those furthest from the labour market is solved for
+FAR_SHARE_TARGET = "effort.far_share_of_caseworker_time"
 #: the reform and year the targets of role 'reform' describe (001: the expert group's model, 2030)
 REFORM_SCENARIO = "expert_group"
 REFORM_YEAR = 2030
@@ -113,6 +117,34 @@ def solve_unit_costs(data: Data, activity_by_item: dict[str, float], fixed_by_li
     return out
 
 
+def solve_caseworker_time(results, data: Data) -> tuple[float, float]:
+    """``(time scale, furthest factor)`` of the caseworker items (``sim.budget.time_weights``):
+    the factor makes the share of caseworker cost spent on those furthest from the labour market
+    the target ``effort.far_share_of_caseworker_time`` (VIVE's 80 %, 000), the scale makes the
+    jobcentre line in the base year its total in ``data/effort_lines.csv``, given the other
+    items on the line. ``results``: a baseline run; the unit costs of ``data/unit_costs.csv``
+    are read as relative times (the calibrated multipliers in ``data`` are left out)."""
+    base = dataclasses.replace(data, calibrated={k: v for k, v in data.calibrated.items()
+                                                 if k not in (TIME_SCALE, FURTHEST_FACTOR)})
+    items = effort_by_item(results, base)
+    months = results.year_of_month == results.base_year
+    furthest = furthest_mask()
+    yearly = {k: v[months].sum(axis=0) for k, v in items.items()}               # (S, C)
+    far = sum(float(yearly[k][furthest].sum()) for k in CASEWORKER_ITEMS)
+    rest = sum(float(yearly[k][~furthest].sum()) for k in CASEWORKER_ITEMS)
+    line_of = dict(zip(data.unit_costs["activity"], data.unit_costs["line"]))
+    line = line_of[CASE_MONTH]
+    total = float(data.effort_lines.set_index("line").loc[line, "baseline_bn"]) * DKK_PER_BN
+    others = sum(float(v.sum()) for k, v in yearly.items() if line_of.get(k) == line and k not in CASEWORKER_ITEMS)
+    share = data.target(FAR_SHARE_TARGET)
+    if far <= 0 or rest <= 0 or not 0 < share < 1 or total <= others:
+        raise ValueError(f"cannot solve the caseworker time: {far / DKK_PER_BN:.2f} bn on those furthest "
+                         f"away, {rest / DKK_PER_BN:.2f} bn on the others, share {share}, "
+                         f"{(total - others) / DKK_PER_BN:.2f} bn left on line '{line}'")
+    factor = share * rest / ((1.0 - share) * far)
+    return (total - others) / (rest + factor * far), factor
+
+
 def solve_external_share(results, data: Data) -> float:
     """The one external-provider share of the offers and job-oriented education (the items of
     ``data/unit_costs.csv`` whose ``external_share`` is 'calibrated') that makes the base year's
@@ -131,7 +163,8 @@ def solve_external_share(results, data: Data) -> float:
 
 
 def write_calibrated(data: Data, inflows: dict, stocks: dict, unit_costs: dict,
-                     external_share: float | None = None) -> pd.DataFrame:
+                     external_share: float | None = None, caseworker: tuple[float, float] | None = None
+                     ) -> pd.DataFrame:
     rows = []
     for name, v in inflows.items():
         rows.append((f"inflow.{name}", round(v, 3), "persons per month",
@@ -143,6 +176,16 @@ def write_calibrated(data: Data, inflows: dict, stocks: dict, unit_costs: dict,
     for item, v in unit_costs.items():
         rows.append((f"unit_cost.{item}", round(v, 2), "DKK per unit",
                      "calibrated: effort line totals in data/effort_lines.csv (reformsim calibrate --write)"))
+    if caseworker is None and TIME_SCALE in data.calibrated:
+        caseworker = data.calibrated[TIME_SCALE], data.calibrated.get(FURTHEST_FACTOR, 1.0)
+    if caseworker is not None:
+        rows.append((TIME_SCALE, round(caseworker[0], 4), "multiplier of the caseworker items' unit costs",
+                     "calibrated: the jobcentre line total in data/effort_lines.csv, given the relative times "
+                     "in data/unit_costs.csv (reformsim calibrate --write)"))
+        rows.append((FURTHEST_FACTOR, round(caseworker[1], 4),
+                     "caseworker time of a person furthest from the labour market relative to another's",
+                     f"calibrated: {FAR_SHARE_TARGET} in data/targets.csv, VIVE's 80 % "
+                     "(000_66bb68d8b6be87ab.txt; reformsim calibrate --write)"))
     if external_share is None:
         external_share = data.calibrated.get(EXTERNAL_SHARE_CALIBRATED)
     if external_share is not None:

@@ -101,7 +101,7 @@ def line_costs(results) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     the line's part that does not move with activity (``money.effort_fixed_share``) and the
     variable cost of activity that is not rationable; the rationable costs are variable costs."""
     data = results.scenario.data
-    cost, line, case_cost = money.unit_costs(data)
+    cost, line, case_cost = money.cost_by_cell(data)                 # (A, S, C), (A,), (S, C)
     n_m = results.activity.shape[0]
     fixed = np.zeros((n_m, len(EFFORT_LINES)))
     delivered = np.zeros((n_m, len(EFFORT_LINES), L.N_KINDS, N_STATES, N_CELLS))
@@ -110,9 +110,9 @@ def line_costs(results) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rationable = {d for _, _, d, _ in KINDS}
     for a, name in enumerate(ACTIVITIES):
         if line[a] >= 0 and name not in rationable:
-            fixed[:, line[a]] += act[:, a].sum(axis=(1, 2)) * cost[a]
+            fixed[:, line[a]] += (act[:, a] * cost[a]).sum(axis=(1, 2))
     case_line = EFFORT_LINES.index(money.case_month_line(data))
-    fixed[:, case_line] += money.effort_volumes(results)["case_month"] * case_cost
+    fixed[:, case_line] += (money.case_months(results) * case_cost).sum(axis=(1, 2))
     for kind, ln, d_name, r_name in KINDS:
         li, a_d, a_r = EFFORT_LINES.index(ln), ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
         delivered[:, li, kind] = act[:, a_d] * cost[a_d]

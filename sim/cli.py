@@ -210,9 +210,10 @@ def cmd_calibrate(args) -> int:
     import pandas as pd
 
     from . import budget as money
-    from .calibration import (FIXED_SHARE_TARGET, REFORM_SCENARIO, REFORM_YEAR, duration_profile,
-                              occupancy_matrix, reform_report, report, solve_fixed_share, solve_inflows,
-                              solve_external_share, solve_unit_costs, write_calibrated, write_parameter)
+    from .calibration import (CALIBRATED_ITEMS, FIXED_SHARE_TARGET, REFORM_SCENARIO, REFORM_YEAR, duration_profile,
+                              occupancy_matrix, reform_report, report, solve_caseworker_time,
+                              solve_fixed_share, solve_inflows, solve_external_share, solve_unit_costs,
+                              write_calibrated, write_parameter)
     from .comparison import compare
     from .parameters import FIXED_SHARE
     from .summary import comparison_summary
@@ -226,7 +227,8 @@ def cmd_calibrate(args) -> int:
         print("measuring time in each state per entrant (cohort simulations) ...", flush=True)
         M, F = occupancy_matrix(data)
         inflows, stocks = solve_inflows(data, M, F)
-        costs = {k.split(".", 1)[1]: v for k, v in data.calibrated.items() if k.startswith("unit_cost.")}
+        costs = {item: data.calibrated[f"unit_cost.{item}"] for item in CALIBRATED_ITEMS
+                 if f"unit_cost.{item}" in data.calibrated}
         write_calibrated(data, inflows, stocks, costs)
         data = load_data()
         print("solving unit costs against the effort lines ...", flush=True)
@@ -245,14 +247,19 @@ def cmd_calibrate(args) -> int:
             costs = solve_unit_costs(data, volumes, fixed)
         except ValueError as exc:
             raise InputError(f"{data.directory / 'effort_lines.csv'}: {exc}") from None
+        try:
+            caseworker = solve_caseworker_time(res, data)
+        except ValueError as exc:
+            raise InputError(f"{data.directory / 'targets.csv'}: {exc}") from None
         # the external share is solved on the new unit costs, as they will be written
         with_costs = dataclasses.replace(data, calibrated={**data.calibrated, **{
-            f"unit_cost.{item}": round(v, 2) for item, v in costs.items()}})
+            f"unit_cost.{item}": round(v, 2) for item, v in costs.items()},
+            money.TIME_SCALE: round(caseworker[0], 4), money.FURTHEST_FACTOR: round(caseworker[1], 4)})
         try:
             share = solve_external_share(res, with_costs)
         except ValueError as exc:
             raise InputError(f"{data.directory / 'targets.csv'}: effort.external_providers_bn: {exc}") from None
-        write_calibrated(data, inflows, stocks, costs, share)
+        write_calibrated(data, inflows, stocks, costs, share, caseworker)
         data = load_data()
         print(f"wrote {data.directory / 'calibrated.csv'}")
     print(f"comparing baseline with {REFORM_SCENARIO} for the reform targets ...", flush=True)

@@ -60,10 +60,10 @@ def _paid(table: pd.DataFrame, scenario: str) -> pd.DataFrame:
 def activity_cut(results) -> pd.DataFrame:
     """Activity rationed away, at its variable unit cost, by year and municipality (DKK)."""
     data = results.scenario.data
-    cost, _, _ = money.unit_costs(data)
+    cost, _, _ = money.cost_by_class(data)                                 # (T, A): by time class
     variable = 1.0 - float(results.scenario.params_at(0)[FIXED_SHARE])
-    act = results.place_activity                                           # (P, Y, A)
-    cut = sum(act[:, :, ACTIVITIES.index(r)] * cost[ACTIVITIES.index(a)] for r, a in RATIONED_AS.items())
+    act = results.place_activity                                           # (P, Y, T, A)
+    cut = sum(act[:, :, :, ACTIVITIES.index(r)] @ cost[:, ACTIVITIES.index(a)] for r, a in RATIONED_AS.items())
     years = results.scenario.years
     codes = data.municipalities["code"].to_numpy()
     return pd.DataFrame({"year": np.tile(years, len(codes)), "municipality_code": np.repeat(codes, len(years)),

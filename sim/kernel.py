@@ -61,7 +61,7 @@ from .layout import (A_CERTIFICATE, A_CONV_AKASSE, A_CONV_JOBCENTRE, A_CONV_RATI
                      R_INFO_FORM, R_JOBEDU_FROM, R_JOBEDU_UNTIL, R_KEEP_ACTIVITY, R_LIMIT, R_OFFER_EVERY,
                      R_OFFER_FIRST, R_OFFER_IS_EDU, R_OFFER_LEN, R_REASSESS_AT_LIMIT,
                      R_RESTART_CONTACT, R_REVIEW_EVERY, R_REVIEW_FIRST, R_SPELL_PROFILE, RANGE,
-                     STATUS_LOCKIN, STATUS_NONE, STATUS_THREAT, WEEKS_5_26_FROM, WEEKS_27_52_FROM,
+                     N_TIME_CLASSES, STATUS_LOCKIN, STATUS_NONE, STATUS_THREAT, WEEKS_5_26_FROM, WEEKS_27_52_FROM,
                      WEEKS_53_PLUS_FROM, WITH_CONVERSATION)
 from .rng import draw, person_key
 
@@ -350,7 +350,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                  repeat_flat, rules_flat, probs_flat, hazard_flat, dest_flat, limit_flat,
                  closure_flat, rehab_flat, occupancy_flat, activity_flat, flow_flat, spell_flat,
                  n_durations, n_bands, municipality, year_of_month, n_places, n_years,
-                 place_occupancy_flat, place_activity_flat):
+                 place_occupancy_flat, place_activity_flat, time_class_flat):
     """Persons ``first`` to ``end - 1``, each from their entry month to their exit or the
     horizon's end, counted in slice ``t`` of the flat accumulators (see ``simulate``).
 
@@ -404,7 +404,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
         rules_regime = -1
         reload = True               # the state or the kept activity changed: load their rules
         row = schedule_at = hazard_at = activity_at = occupancy_at = repeat_start = repeat_period = 0
-        place_cell = 0
+        place_cell = place_class = 0
         offer_len = info_form = employer_months = in_profile = limit = reassess = 0
         a_offer = a_offer_rationed = k_offer = 0
         followup_share = offer_share = cert_share = jobedu_uptake = 0.0
@@ -426,6 +426,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 activity_at = t * N_ACTIVITIES * activity_stride + (s * n_cells + c) * n_months
                 occupancy_at = ((t * n_states + s) * n_cells + c) * n_months * n_bands
                 place_cell = (s * n_cells + c) * n_bands
+                place_class = np.int64(time_class_flat[np.uint64(s * n_cells + c)]) * N_ACTIVITIES
                 at = np.uint64(row * N_RULES)
                 a_at = np.uint64(a_row * N_RULES)
                 offer_len = rules_flat[a_at + R_OFFER_LEN]
@@ -454,7 +455,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 due = due_bits(rules, conv_sched, r, activity_state, c, contact_month)
             am = activity_at + m                # this month's activities: am + kind * stride
             place_year = place_at + np.int64(year_of_month[np.uint64(m)])
-            pa = place_year * N_ACTIVITIES      # this year's activities in the person's place
+            pa = place_year * (N_TIME_CLASSES * N_ACTIVITIES) + place_class   # this year's, the person's place and class
 
             # conversations_this_month: the jobcentre's held within its budget
             conv = conversation_due(due, followup_share, key, month_id)
@@ -635,7 +636,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
         (R, S, D, C, N_COMBOS), ``dest_cdf``, ``limit_cdf``, ``closure_cdf`` float64 (R, S, C, K),
         ``probs`` float64 (R, S, C, N_PROBS), ``rehab_on_entry`` int8 (R, K), ``ration`` float64
         (n_months, N_KINDS, S, C): the share of due rationable activity delivered (all ones in the
-        rule-driven mode), ``year_of_month`` int32 (n_months,): 0 for the first calendar year.
+        rule-driven mode), ``year_of_month`` int32 (n_months,): 0 for the first calendar year,
+        ``time_class`` int8 (S, C): the caseworker time class of a person in a state and cell.
     seed : int
         Seed of the counter-based random numbers (``sim.rng``).
     month0 : int
@@ -661,8 +663,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     place_occupancy : int64 (n_chunks, n_places, n_years, S, C, n_bands)
         Weighted person-months by municipality and year (``year_of_month``), state, cell and
         payer band: summed over municipalities and the year's months, ``occupancy``.
-    place_activity : int64 (n_chunks, n_places, n_years, A)
-        Weighted activities by municipality, year and type: summed, ``activity``.
+    place_activity : int64 (n_chunks, n_places, n_years, N_TIME_CLASSES, A)
+        Weighted activities by municipality, year, the person's caseworker time class
+        (``time_class[s, c]``: 1 furthest from the labour market) and type: summed, ``activity``.
 
     Notes
     -----
@@ -678,7 +681,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     (person_id, entry_month, cell, weight, state_at_entry, months_in_state_at_entry,
      months_in_spell_at_entry, municipality) = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
-     rehab_on_entry, ration, year_of_month) = table
+     rehab_on_entry, ration, year_of_month, time_class) = table
     n = person_id.shape[0]
     n_states, n_cells = rules.shape[1], rules.shape[2]
     n_years = year_of_month.max() + 1 if n_months > 0 else 1
@@ -688,7 +691,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     flo = np.zeros((n_chunks, n_states + 2, n_dest, n_months), np.int64)
     spell = np.zeros((n_chunks, n_months, N_SPELL_MONTHS), np.int64)
     place_occ = np.zeros((n_chunks, n_places, n_years, n_states, n_cells, n_bands), np.int64)
-    place_act = np.zeros((n_chunks, n_places, n_years, N_ACTIVITIES), np.int64)
+    place_act = np.zeros((n_chunks, n_places, n_years, N_TIME_CLASSES, N_ACTIVITIES), np.int64)
     schedule, repeat = build_schedule(rules, conv_sched)
     rationed, regime_after, closing = month_flags(regime_of_month, rules, ration, n_months)
     schedule_flat, repeat_flat, rules_flat = schedule.reshape(-1), repeat.reshape(-1), rules.reshape(-1)
@@ -707,7 +710,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
                          rules_flat, probs_flat, hazard_flat, dest_flat, limit_flat, closure_flat,
                          rehab_flat, occ_flat, act_flat, flo_flat, spell_flat, n_durations, n_bands,
                          municipality, year_of_month, n_places, n_years, place_occ.reshape(-1),
-                         place_act.reshape(-1))
+                         place_act.reshape(-1), time_class.reshape(-1))
     occupancy, activity, flow, spell = month_major(occ, act, flo, spell)
     return occupancy, activity, flow, spell, place_occ, place_act
 

@@ -91,6 +91,9 @@ STATUS_LOCKIN = 2        # in an offer or job-oriented education (the lock-in ef
 WITH_CONVERSATION = 3    # added to the status in a month with a conversation
 N_COMBOS = 6             # offer status x conversation or not
 
+# ---- caseworker time classes: the by-place activity counts' class axis ----------------------
+N_TIME_CLASSES = 2       # 0: others, 1: furthest from the labour market (sim.states.is_furthest)
+
 # ---- bits of the activity schedule sched[regime, state, cell, contact month]: what is due ----
 B_CONV = 1               # a conversation in the early contact process
 B_AKASSE = 2             # ... held by the a-kasse

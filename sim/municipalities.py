@@ -63,15 +63,16 @@ def transfer_keys(results, data) -> dict[tuple[str, str], np.ndarray]:
 def activity_keys(results, data) -> dict[str, np.ndarray]:
     """The cost of each effort line's activity at full unit cost, by municipality and year
     (P, Y): activities x unit costs, case-months x the administration cost."""
-    cost, line, case_cost = money.unit_costs(data)
-    act = results.place_activity                                           # (P, Y, A)
+    cost, line, _ = money.cost_by_class(data)                              # (T, A): by time class
+    _, _, case_cost = money.cost_by_cell(data)                              # (S, C)
+    act = results.place_activity                                           # (P, Y, T, A)
     out = {ln: np.zeros(act.shape[:2]) for ln in EFFORT_LINES}
-    for a in range(act.shape[2]):
+    for a in range(act.shape[3]):
         if line[a] >= 0:
-            out[EFFORT_LINES[line[a]]] += act[:, :, a] * cost[a]
+            out[EFFORT_LINES[line[a]]] += act[:, :, :, a] @ cost[:, a]
     case = [STATE[s] for s in money.CASE_STATES]
-    case_months = results.place_occupancy[:, :, case, :, 1:].sum(axis=(2, 3, 4))   # no employer period
-    out[money.case_month_line(data)] += case_months * case_cost
+    months = results.place_occupancy[:, :, case, :, 1:].sum(axis=4)       # (P, Y, S', C): no employer period
+    out[money.case_month_line(data)] += (months * case_cost[case]).sum(axis=(2, 3))
     return out
 
 

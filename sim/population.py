@@ -70,8 +70,9 @@ class Population:
     #: this population with [[inflow]] multipliers applied, by the shocks, exposure and seed
     #: (:func:`with_inflows`: a comparison's runs of one scenario share one)
     with_shocks: dict = field(default_factory=dict, repr=False, compare=False)
-    #: :meth:`arrays_by_place`, computed once
-    _by_place: list = field(default_factory=list, init=False, repr=False, compare=False)
+    #: the arrays in the compiled kernel's order (``sim.kernel.by_place``), once computed by
+    #: ``sim.simulation.run_engine``
+    kernel_arrays: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return self.person_id.size
@@ -81,14 +82,6 @@ class Population:
         return PersonArrays(person_id=self.person_id, entry_month=self.entry_month, cell=self.cell,
                             weight=self.weight, state=self.state, months_in_state=self.months_in_state,
                             months_in_spell=self.months_in_spell, municipality=self.municipality)
-
-    def arrays_by_place(self) -> PersonArrays:
-        """:meth:`arrays` ordered by municipality, as the compiled kernel takes them
-        (``sim.kernel.by_place``), computed once."""
-        if not self._by_place:
-            from .kernel import by_place
-            self._by_place.append(by_place(self.arrays()))
-        return self._by_place[0]
 
 
 def _shares(row) -> tuple[float, float, float, np.ndarray]:

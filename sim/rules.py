@@ -22,7 +22,7 @@ import numpy as np
 from . import layout as L
 from .arrays import RuleArrays
 from .states import (DEST, DESTINATIONS, N_CELLS, N_DEST, N_STATES, SOCIAL_ASSISTANCE, STATE, STATES,
-                     cell_parts, selectors_of_cell)
+                     cell_parts, is_furthest, selectors_of_cell)
 
 #: months of duration the hazard table distinguishes (the last one means "this or longer")
 N_DURATIONS = 61
@@ -156,7 +156,13 @@ class Tables:
             conv_sched=c(self.conv_sched), p_exit=c(self.p_exit), dest_cdf=c(self.dest_cdf),
             limit_cdf=c(self.limit_cdf), closure_cdf=c(self.closure_cdf), probs=c(self.probs),
             rehab_on_entry=c(self.rehab_on_entry), ration=c(ration, dtype=np.float64),
-            year_of_month=c(year_of_month, dtype=np.int32))
+            year_of_month=c(year_of_month, dtype=np.int32), time_class=time_classes())
+
+
+def time_classes() -> np.ndarray:
+    """The caseworker time class by state and cell (S, C) int8: 1 for a person furthest from the
+    labour market (``sim.states.is_furthest``), else 0."""
+    return np.array([[is_furthest(name, c) for c in range(N_CELLS)] for name in STATES], np.int8)
 
 
 def _schedule(value) -> tuple[int, ...]:

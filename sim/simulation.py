@@ -37,7 +37,7 @@ class Results:
     population: Population | None = None
     spell: np.ndarray | None = None  # (M, N_SPELL_MONTHS) persons in the sick states by month of spell
     place_occupancy: np.ndarray | None = None  # (P, Y, S, C, B) person-months by municipality and year
-    place_activity: np.ndarray | None = None   # (P, Y, A) activities by municipality and year
+    place_activity: np.ndarray | None = None   # (P, Y, T, A) activities by municipality, year, time class
 
     @property
     def months(self) -> list[str]:
@@ -123,10 +123,12 @@ def run_engine(population: Population, tables: Tables, regime_of_month, seed: in
         raise InputError(f"--engine {engine}: unknown engine; allowed: {', '.join(ENGINES)}")
     table = tables.arrays(np.asarray(regime_of_month), ration, month0)
     if engine == "numba":
-        person = population.arrays_by_place()
         import numba
 
         from . import kernel
+        if not population.kernel_arrays:
+            population.kernel_arrays.append(kernel.by_place(population.arrays()))
+        person = population.kernel_arrays[0]
         old = numba.get_num_threads()
         if n_threads is not None:
             numba.set_num_threads(n_threads)

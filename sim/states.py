@@ -134,3 +134,15 @@ def selectors_of_cell(cell: int, state: str) -> tuple[str, str, str]:
     else:
         origin = "insured" if flag else "uninsured"
     return DISTANCE_CLASSES[distance], "youth" if youth else "adult", origin
+
+
+#: states whose person-months are jobcentre cases (a flex job or a subsidised job is work: the
+#: jobcentre only reviews it)
+CASE_STATES = tuple(s for s in STATES if s not in ("flex_job", "disability_pension_job"))
+
+
+def is_furthest(state: str, cell: int) -> bool:
+    """Whether a person of ``cell`` in ``state`` is furthest from the labour market in VIVE's
+    sense (``FURTHEST_STATES``, or the far distance class in any other jobcentre case; not those
+    at work in a flex job or a subsidised job): docs/effort.md."""
+    return state in FURTHEST_STATES or (state in CASE_STATES and DISTANCE_CLASSES[cell_parts(cell)[1]] == "far")

@@ -98,3 +98,43 @@ def test_offers_share_is_solved_to_the_target(res, data):
     fixed = dict(zip(data.unit_costs["activity"], data.unit_costs["external_share"]))
     paid = sum(float(v[months].sum()) * (share if np.isnan(fixed[k]) else fixed[k]) for k, v in items.items())
     assert paid / money.DKK_PER_BN == pytest.approx(target, rel=1e-9)
+
+
+def test_caseworker_time_is_solved_to_vive_and_the_line(res, data):
+    """The solved factor and scale give VIVE's share and the jobcentre line's total exactly on the
+    run they were solved on (the run is a short, small one: the values differ from the shipped)."""
+    import dataclasses
+
+    from sim.calibration import solve_caseworker_time
+    scale, factor = solve_caseworker_time(res, data)
+    assert scale > 0 and factor > 1
+    solved = dataclasses.replace(data, calibrated={**data.calibrated, money.TIME_SCALE: scale,
+                                                   money.FURTHEST_FACTOR: factor})
+    got = money.effort_measures(res, solved, res.base_year)
+    assert got["effort.far_share_of_caseworker_time"] == pytest.approx(data.target(
+        "effort.far_share_of_caseworker_time"), rel=1e-9)
+    items = money.effort_by_item(res, solved)
+    months = res.year_of_month == res.base_year
+    line = dict(zip(data.unit_costs["activity"], data.unit_costs["line"]))
+    jobcentre = sum(float(v[months].sum()) for k, v in items.items() if line[k] == "jobcentre_operations")
+    total = data.effort_lines.set_index("line").loc["jobcentre_operations", "baseline_bn"]
+    assert jobcentre / money.DKK_PER_BN == pytest.approx(total, rel=1e-9)
+
+
+def test_a_caseworker_item_costs_the_factor_more_for_those_furthest_away(data):
+    """Only the caseworker items depend on the time class, by the calibrated factor; the
+    calibrated values are read from data/calibrated.csv, not written into code."""
+    cost, _, case_cost = money.cost_by_cell(data)                  # (A, S, C), (S, C)
+    mask = money.furthest_mask()
+    factor = data.calibrated[money.FURTHEST_FACTOR]
+    scale = data.calibrated[money.TIME_SCALE]
+    base, _, base_case = money.unit_costs(data)
+    for a, name in enumerate(money.ACTIVITIES):
+        far, other = cost[a][mask], cost[a][~mask]
+        if name in money.CASEWORKER_ITEMS:
+            np.testing.assert_allclose(far, base[a] * scale * factor)
+            np.testing.assert_allclose(other, base[a] * scale)
+        else:
+            np.testing.assert_array_equal(cost[a], base[a])
+    np.testing.assert_allclose(case_cost[mask], base_case * scale * factor)
+    np.testing.assert_allclose(case_cost[~mask], base_case * scale)

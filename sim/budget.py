@@ -194,8 +194,8 @@ def case_months(results) -> np.ndarray:
 CASE_MONTH = "case_month"
 #: the items that are caseworker time in the jobcentre (VIVE's "medarbejdernes tid", 000)
 CASEWORKER_ITEMS = ("conversation_jobcentre", "review", "reassessment", CASE_MONTH)
-#: the items that are offers (guidance and upskilling, ordinary education)
-OFFER_ITEMS = ("offer_guidance_month", "offer_education_month")
+#: the items that are offers (guidance and upskilling, ordinary education, company-based)
+OFFER_ITEMS = ("offer_guidance_month", "offer_education_month", "offer_company_month")
 
 
 def fixed_share_by_month(results) -> np.ndarray:

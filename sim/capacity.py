@@ -37,6 +37,7 @@ KINDS = (
     (L.K_OFFER_GUIDANCE, "guidance_upskilling", "offer_guidance_month", "guidance_months_rationed"),
     (L.K_OFFER_EDUCATION, "other_effort", "offer_education_month", "education_months_rationed"),
     (L.K_JOBEDU, "other_effort", "job_education_month", "job_education_rationed"),
+    (L.K_OFFER_COMPANY, "other_effort", "offer_company_month", "company_months_rationed"),
 )
 MAX_ROUNDS = 12
 REDEPLOY_ROUNDS = 3       # simulations that size the activity bought with money left
@@ -57,7 +58,7 @@ def tiers(priority: str) -> np.ndarray:
         elif priority == "youth_offers_first":
             out[:, :, c] = 1
             if youth:
-                out[[L.K_OFFER_GUIDANCE, L.K_OFFER_EDUCATION, L.K_JOBEDU], :, c] = 0
+                out[[L.K_OFFER_GUIDANCE, L.K_OFFER_EDUCATION, L.K_JOBEDU, L.K_OFFER_COMPANY], :, c] = 0
         elif priority == "youth_vulnerable_insured":
             # KL's reading of the expert group's model (001): the cut beyond the rule changes is
             # less effort for the young, vulnerable adults and dagpenge recipients
@@ -92,6 +93,7 @@ def redeploy_targets(results) -> np.ndarray:
     out[L.K_CONV] = far & case
     out[L.K_OFFER_GUIDANCE] = far & has_offer & ~edu
     out[L.K_OFFER_EDUCATION] = far & has_offer & edu
+    out[L.K_OFFER_COMPANY] = far & has_offer & (results.tables.probs[-1][:, :, L.Q_COMPANY_SHARE] > 0)
     return out
 
 
@@ -200,6 +202,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
                                                                                        sheddable)
 
     cut = None
+    damping = over_before = None
     rounds = 1
     while True:
         fixed, delivered, rationed, activity, spent = costs(res)
@@ -208,7 +211,15 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
         over = spent_y - budget_y
         # a krone of activity cut saves a krone in the months where the line can still shed cost
         saves = yearly((baseline_effort - activity < sheddable).astype(float)) / yearly(np.ones_like(activity))
-        step = over / np.maximum(saves, 0.05)
+        # a line whose overrun changes sign overshot: its next steps are halved (the activity cut
+        # moves spending back through behaviour, e.g. fewer company-based offers mean longer spells
+        # and more offers later, so a krone cut can save less than a krone)
+        if damping is None:
+            damping = np.ones_like(over)
+        else:
+            damping = np.where(over * over_before < 0, damping * 0.5, damping)
+        over_before = over
+        step = damping * over / np.maximum(saves, 0.05)
         cut = np.maximum(step if cut is None else cut + step, 0.0)
         cut = np.minimum(cut, demand_y.sum(axis=(2, 3, 4)))      # no more than there is to cut
         cut[saves <= 0.05] = 0.0        # cutting saves nothing where the line cannot shed more cost
@@ -235,6 +246,10 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
                     new[years == y, k] = share[k_i]
         if rounds > 1 and np.array_equal(new, ration):
             break
+        if rounds > 2:
+            # the shares split a cut by this round's demand, which the shares themselves move (less
+            # activity, longer spells, more demand): half the step keeps that from swinging
+            new = 0.5 * (new + ration)
         ration = new
         res = run(ration)
         rounds += 1

@@ -52,6 +52,16 @@ def one_extra(none_due: np.ndarray, share: np.ndarray, seed, pid, month_id, purp
     return out
 
 
+def company_offer(share: np.ndarray, seed, pid, month_id) -> np.ndarray:
+    """Which of the offers that may start this month are company-based, when ``share`` of them
+    are (a draw where 0 < share < 1), as ``sim.kernel.company_offer``."""
+    out = share >= 1.0
+    partial = (share > 0.0) & ~out
+    if partial.any():
+        out[partial] = uniform(seed, pid[partial], month_id, L.P_OFFER_KIND) < share[partial]
+    return out
+
+
 def _offer_left_at_entry(R: np.ndarray, dc: np.ndarray) -> np.ndarray:
     """Months left of an offer begun before entering the simulation part-way through a spell."""
     first, rep, length = R[:, L.R_OFFER_FIRST], R[:, L.R_OFFER_EVERY], R[:, L.R_OFFER_LEN]
@@ -104,6 +114,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     contact_month_of = np.zeros(n, np.int64)
     months_in_spell_of = np.zeros(n, np.int64)
     offer_months_left_of = np.zeros(n, np.int64)
+    offer_company_of = np.zeros(n, bool)      # the offer under way is company-based
+    post_left_of = np.zeros(n, np.int64)      # months left with an ended offer's post-programme effect
+    post_company_of = np.zeros(n, bool)       # ... of a company-based offer
     carry_of = np.full(n, -1, np.int64)       # the abolished state whose activity the person keeps
     wf = weight.astype(np.float64)
     cell_all = cell.astype(np.int64)
@@ -138,6 +151,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
         months_in_spell_of[new] = months_in_spell_at_entry[new]
         a0 = np.where(kept, s_in, s0)
         offer_months_left_of[new] = _offer_left_at_entry(rules[r][a0, cell_all[new]], contact_month_of[new])
+        offer_company_of[new] = (offer_months_left_of[new] > 0) & company_offer(
+            probs[r][a0, cell_all[new], L.Q_COMPANY_SHARE], seed, person_id[new], month_id)
+        post_left_of[new] = 0
         active = np.concatenate([active, new])
 
         i = active
@@ -180,18 +196,30 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
         repeat_share = np.where(contact_month == first, 1.0, Q[:, L.Q_OFFER_SHARE])
         due = keep_share(due, repeat_share, seed, pid, month_id, L.P_OFFER)
         is_edu = R[:, L.R_OFFER_IS_EDU] == 1
-        delivered = np.where(is_edu, ration[m, L.K_OFFER_EDUCATION][s, c], ration[m, L.K_OFFER_GUIDANCE][s, c])
+        # an offer that may start is company-based or the state's course (guidance or education)
+        company = company_offer(Q[:, L.Q_COMPANY_SHARE], seed, pid, month_id)
+        delivered = np.where(company, ration[m, L.K_OFFER_COMPANY][s, c],
+                             np.where(is_edu, ration[m, L.K_OFFER_EDUCATION][s, c],
+                                      ration[m, L.K_OFFER_GUIDANCE][s, c]))
         given = keep_share(due, delivered, seed, pid, month_id, L.P_RATION_OFFER)
         extra_offer = one_extra((offer_months_left == 0) & ~due, delivered, seed, pid, month_id, L.P_EXTRA_OFFER)
         length = R[:, L.R_OFFER_LEN]
-        for sel, a in ((due & ~given & is_edu, L.A_EDUCATION_RATIONED),
-                       (due & ~given & ~is_edu, L.A_GUIDANCE_RATIONED)):
+        for sel, a in ((due & ~given & company, L.A_COMPANY_RATIONED),
+                       (due & ~given & ~company & is_edu, L.A_EDUCATION_RATIONED),
+                       (due & ~given & ~company & ~is_edu, L.A_GUIDANCE_RATIONED)):
             count(a, m, sel, s, c, w * length)
-        offer_months_left = np.where((due & given) | extra_offer, length, offer_months_left)
+        started = (due & given) | extra_offer
+        offer_months_left = np.where(started, length, offer_months_left)
+        offer_company = np.where(started, company, offer_company_of[i])
         in_offer = offer_months_left > 0
-        status = np.where(in_offer, 2, np.where((first >= 1) & (contact_month == first - 1), 1, 0))
-        count(L.A_OFFER_EDUCATION, m, in_offer & is_edu, s, c, w)
-        count(L.A_OFFER_GUIDANCE, m, in_offer & ~is_edu, s, c, w)
+        post_left, post_company = post_left_of[i], post_company_of[i]
+        after = np.where(post_company, L.STATUS_POST_COMPANY, L.STATUS_POST_COURSE)
+        status = np.where(in_offer, np.where(offer_company, L.STATUS_LOCKIN_COMPANY, L.STATUS_LOCKIN),
+                          np.where((first >= 1) & (contact_month == first - 1), L.STATUS_THREAT,
+                                   np.where(post_left > 0, after, L.STATUS_NONE)))
+        count(L.A_OFFER_EDUCATION, m, in_offer & ~offer_company & is_edu, s, c, w)
+        count(L.A_OFFER_GUIDANCE, m, in_offer & ~offer_company & ~is_edu, s, c, w)
+        count(L.A_OFFER_COMPANY, m, in_offer & offer_company, s, c, w)
         window = (~in_offer & (R[:, L.R_JOBEDU_FROM] <= contact_month)
                   & (contact_month < R[:, L.R_JOBEDU_UNTIL]))
         jobedu = np.zeros(i.size, bool)
@@ -201,7 +229,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
         taken = keep_share(jobedu, ration[m, L.K_JOBEDU][s, c], seed, pid, month_id, L.P_RATION_JOBEDU)
         count(L.A_JOBEDU_RATIONED, m, jobedu & ~taken, s, c, w)
         jobedu &= taken
-        status = np.where(jobedu, 2, status)
+        status = np.where(jobedu, L.STATUS_LOCKIN, status)
         count(L.A_JOB_EDUCATION, m, jobedu, s, c, w)
 
         # documents_and_reviews
@@ -231,7 +259,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
             dest[at_limit] = pick(limit_cdf[r][s[at_limit], c[at_limit]], u)
             count(L.A_LIMIT, m, at_limit, s, c, w)
             count(L.A_REASSESS, m, at_limit & (R_own[:, L.R_REASSESS_AT_LIMIT] == 1), s, c, w)
-        combo = np.where(conv > 0, status + 3, status)
+        combo = np.where(conv > 0, status + L.WITH_CONVERSATION, status)
         h = p_exit[r][s, np.minimum(months_in_state, n_dur - 1), c, combo]
         exits = ~at_limit & (uniform(seed, pid, month_id, L.P_EXIT) < h)
         if exits.any():
@@ -268,6 +296,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
                                         np.minimum(contact_month[switched] + 1, L.MAX_MONTHS_COUNTED))
         months_in_spell_of[sw] = months_in_spell_next[switched]
         offer_months_left_of[sw] = 0
+        post_left_of[sw] = 0
         stay = ~moved
         restarted = stay & (new_carry >= 0)      # no move, but the abolished state's activity from now
         st = i[stay]
@@ -275,6 +304,12 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
         contact_month_of[st] = np.where(restarted[stay], 0,
                                         np.minimum(contact_month[stay] + 1, L.MAX_MONTHS_COUNTED))
         months_in_spell_of[st] = months_in_spell_next[stay]
+        # an offer in its last month ends: its post-programme months begin
+        ends = offer_months_left[stay] == 1
+        post_left_of[st] = np.where(restarted[stay], 0,
+                                    np.where(ends, R_own[stay, L.R_POST_MONTHS], np.maximum(post_left[stay] - 1, 0)))
+        post_company_of[st] = np.where(ends, offer_company[stay], post_company[stay])
+        offer_company_of[st] = offer_company[stay]
         offer_months_left_of[st] = np.where(restarted[stay], 0, np.maximum(offer_months_left[stay] - 1, 0))
         carry_of[st] = np.where(restarted[stay], new_carry[stay], carry[stay])
         state[i[left]] = -1
@@ -298,6 +333,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
             restarts = (rules[r_next][dm, cm, L.R_RESTART_CONTACT] == 1) & ~kept
             contact_month_of[im] = np.where(restarts, 0, contact_month_of[im])
             offer_months_left_of[im] = np.where(kept, offer_months_left_of[im], 0)
+            post_left_of[im] = np.where(kept, post_left_of[im], 0)
         active = i[state[i] >= 0]
 
     out = []

@@ -36,7 +36,8 @@ from .states import ACTIVITIES, EFFORT_LINES, STATE
 UNEMPLOYED_STATES = ("dagpenge", "sa_job_ready", "youth_education_ready")
 #: rationed activity -> the activity whose unit cost it would have had
 RATIONED_AS = {"conversation_rationed": "conversation_jobcentre", "guidance_months_rationed": "offer_guidance_month",
-               "education_months_rationed": "offer_education_month", "job_education_rationed": "job_education_month"}
+               "education_months_rationed": "offer_education_month", "job_education_rationed": "job_education_month",
+               "company_months_rationed": "offer_company_month"}
 #: municipalities listed as most and least exposed
 N_LISTED = 10
 #: the statistics of the spread of the gap per inhabitant across municipalities

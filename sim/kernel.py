@@ -9,8 +9,10 @@ A person's month is a few steps, in the order and with the names of ``sim.engine
 1. ``due_this_month``: what the rules make due in this contact month (a table look-up);
 2. ``conversations_this_month``: the early contact process, then follow-ups (a share of them),
    each held by the jobcentre (within its budget) or the a-kasse;
-3. ``offer_this_month``: an offer starts when due, then locks in while it lasts; the month
-   before the first one is a threat; otherwise the job-oriented education right may be taken;
+3. ``offer_this_month``: an offer starts when due, company-based (a share of them) or the
+   state's course (guidance or education), then locks in while it lasts (each kind its own
+   lock-in); the month before the first one is a threat; the months after an offer ended carry
+   its kind's post-programme effect; otherwise the job-oriented education right may be taken;
 4. ``documents_and_reviews``: the information form, medical certificates, reviews;
 5. ``caseload_this_month``: the person-month counted by state, cell and ``payer_band``;
 6. ``transition``: a time limit (the week-22 reassessment, dagpenge exhaustion, the end of an
@@ -46,22 +48,24 @@ from numba import njit, prange
 
 from .layout import (A_CERTIFICATE, A_CONV_AKASSE, A_CONV_JOBCENTRE, A_CONV_RATIONED,
                      A_EDUCATION_RATIONED, A_GUIDANCE_RATIONED, A_INFO_FORM, A_JOB_EDUCATION,
-                     A_JOBEDU_RATIONED, A_LIMIT, A_OFFER_EDUCATION, A_OFFER_GUIDANCE, A_REASSESS,
+                     A_COMPANY_RATIONED, A_JOBEDU_RATIONED, A_LIMIT, A_OFFER_COMPANY, A_OFFER_EDUCATION,
+                     A_OFFER_GUIDANCE, A_REASSESS,
                      A_REHAB, A_REVIEW, B_AKASSE, B_CERT, B_CONV, B_FOLLOWUP, B_JOBEDU,
                      B_OFFER_FIRST, B_OFFER_REPEAT, B_REVIEW, B_THREAT, BAND_EMPLOYER,
                      BAND_WEEKS_1_4, BAND_WEEKS_5_26, BAND_WEEKS_27_52, BAND_WEEKS_53_PLUS,
                      CONV_AKASSE, CONV_JOBCENTRE, CONV_NONE, FLAG_BIT, K_CONV, K_JOBEDU,
-                     K_OFFER_EDUCATION, K_OFFER_GUIDANCE, MAX_MONTHS_COUNTED, N_ACTIVITIES,
+                     K_OFFER_COMPANY, K_OFFER_EDUCATION, K_OFFER_GUIDANCE, MAX_MONTHS_COUNTED, N_ACTIVITIES,
                      N_COMBOS, N_PROBS, N_RULES, N_SCHEDULE, N_SPELL_MONTHS, P_CERT, P_CLOSURE,
                      P_CLOSURE_ENTRY, P_DEST, P_EXIT, P_FOLLOWUP, P_JOBEDU, P_LIMIT, P_OFFER,
-                     P_EXTRA_CONV, P_EXTRA_OFFER, P_RATION_CONV, P_RATION_JOBEDU, P_RATION_OFFER, P_REDIRECT,
-                     Q_CERT_SHARE,
+                     P_EXTRA_CONV, P_EXTRA_OFFER, P_OFFER_KIND, P_RATION_CONV, P_RATION_JOBEDU, P_RATION_OFFER, P_REDIRECT,
+                     Q_CERT_SHARE, Q_COMPANY_SHARE,
                      Q_FOLLOWUP_SHARE, Q_JOBEDU_UPTAKE, Q_OFFER_SHARE, R_AKASSE_MONTHS,
                      R_CERT_MONTH, R_CLOSED, R_EARLY_LEN, R_EMPLOYER_MONTHS, R_FOLLOWUP_EVERY,
                      R_INFO_FORM, R_JOBEDU_FROM, R_JOBEDU_UNTIL, R_KEEP_ACTIVITY, R_LIMIT, R_OFFER_EVERY,
-                     R_OFFER_FIRST, R_OFFER_IS_EDU, R_OFFER_LEN, R_REASSESS_AT_LIMIT,
+                     R_OFFER_FIRST, R_OFFER_IS_EDU, R_OFFER_LEN, R_POST_MONTHS, R_REASSESS_AT_LIMIT,
                      R_RESTART_CONTACT, R_REVIEW_EVERY, R_REVIEW_FIRST, R_SPELL_PROFILE, RANGE,
-                     N_TIME_CLASSES, STATUS_LOCKIN, STATUS_NONE, STATUS_THREAT, WEEKS_5_26_FROM, WEEKS_27_52_FROM,
+                     N_TIME_CLASSES, STATUS_LOCKIN, STATUS_LOCKIN_COMPANY, STATUS_NONE,
+                     STATUS_POST_COMPANY, STATUS_POST_COURSE, STATUS_THREAT, WEEKS_5_26_FROM, WEEKS_27_52_FROM,
                      WEEKS_53_PLUS_FROM, WITH_CONVERSATION)
 from .rng import draw, person_key
 
@@ -284,6 +288,13 @@ def offer_due(due, offer_share, offer_len, key, month_id):
 
 
 @njit(inline="always")
+def company_offer(share, key, month_id):
+    """Whether an offer starting this month is company-based, when ``share`` of them are (no
+    draw where none or all are)."""
+    return share >= 1.0 or (share > 0.0 and draw(key, month_id, P_OFFER_KIND) < share)
+
+
+@njit(inline="always")
 def not_delivered(share, key, month_id, purpose):
     """Whether a due activity is not delivered when only ``share`` of it can be."""
     return share < 1.0 and draw(key, month_id, purpose) >= share
@@ -397,17 +408,24 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
             continue
         months_in_spell = np.int64(months_in_spell_at_entry[iu])
         offer_months_left = 0
+        offer_company = False       # the offer under way is company-based
+        post_left = 0               # months left with an ended offer's post-programme effect
+        post_company = False        # ... of a company-based offer
         if contact_month > 0:
-            offer_months_left = np.int64(offer_left_at_entry(rules, conv_sched, r,
-                                                             carry if carry >= 0 else s, c, contact_month))
+            a_state = carry if carry >= 0 else s
+            offer_months_left = np.int64(offer_left_at_entry(rules, conv_sched, r, a_state, c, contact_month))
+            if offer_months_left > 0:
+                offer_company = company_offer(
+                    probs_flat[np.uint64(((r * n_states + a_state) * n_cells + c) * N_PROBS + Q_COMPANY_SHARE)],
+                    key, month0 + m)
         # the (regime, state, kept activity) whose rules are loaded, and those rules
         rules_regime = -1
         reload = True               # the state or the kept activity changed: load their rules
         row = schedule_at = hazard_at = activity_at = occupancy_at = repeat_start = repeat_period = 0
         place_cell = place_class = 0
-        offer_len = info_form = employer_months = in_profile = limit = reassess = 0
+        offer_len = info_form = employer_months = in_profile = limit = reassess = post_months = 0
         a_offer = a_offer_rationed = k_offer = 0
-        followup_share = offer_share = cert_share = jobedu_uptake = 0.0
+        followup_share = offer_share = cert_share = jobedu_uptake = company_share = 0.0
 
         while True:
             r = np.int64(regime_of_month[np.uint64(m)])
@@ -436,11 +454,13 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 in_profile = rules_flat[at + R_SPELL_PROFILE]
                 limit = rules_flat[at + R_LIMIT]
                 reassess = rules_flat[at + R_REASSESS_AT_LIMIT]
+                post_months = rules_flat[at + R_POST_MONTHS]
                 q = np.uint64(a_row * N_PROBS)
                 followup_share = probs_flat[q + Q_FOLLOWUP_SHARE]
                 offer_share = probs_flat[q + Q_OFFER_SHARE]
                 cert_share = probs_flat[q + Q_CERT_SHARE]
                 jobedu_uptake = probs_flat[q + Q_JOBEDU_UPTAKE]
+                company_share = probs_flat[q + Q_COMPANY_SHARE]
                 a_offer = A_OFFER_EDUCATION if offer_edu else A_OFFER_GUIDANCE
                 a_offer_rationed = A_EDUCATION_RATIONED if offer_edu else A_GUIDANCE_RATIONED
                 k_offer = K_OFFER_EDUCATION if offer_edu else K_OFFER_GUIDANCE
@@ -475,25 +495,39 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 activity_flat[np.uint64(am + A_CONV_JOBCENTRE * activity_stride)] += w
                 place_activity_flat[np.uint64(pa + A_CONV_JOBCENTRE)] += w
 
-            # offer_this_month: an offer starts (within the budget) and locks in while it lasts;
-            # the month before the first is a threat; else the job-oriented education right
+            # offer_this_month: an offer starts (company-based or the state's course, within the
+            # budget) and locks in while it lasts; the month before the first is a threat; the
+            # months after one ended carry its post-programme effect; else job-oriented education
             if offer_months_left == 0:
                 offer_months_left = offer_due(due, offer_share, offer_len, key, month_id)
                 if offer_months_left > 0:
-                    if not_delivered(delivered(ration, rationed, m, k_offer, s, c), key, month_id, P_RATION_OFFER):
-                        activity_flat[np.uint64(am + a_offer_rationed * activity_stride)] += w * offer_months_left
-                        place_activity_flat[np.uint64(pa + a_offer_rationed)] += w * offer_months_left
+                    offer_company = company_offer(company_share, key, month_id)
+                    kind = K_OFFER_COMPANY if offer_company else k_offer
+                    if not_delivered(delivered(ration, rationed, m, kind, s, c), key, month_id, P_RATION_OFFER):
+                        a_rationed = A_COMPANY_RATIONED if offer_company else a_offer_rationed
+                        activity_flat[np.uint64(am + a_rationed * activity_stride)] += w * offer_months_left
+                        place_activity_flat[np.uint64(pa + a_rationed)] += w * offer_months_left
                         offer_months_left = 0
-                elif one_extra(delivered(ration, rationed, m, k_offer, s, c), key, month_id, P_EXTRA_OFFER):
-                    offer_months_left = offer_len
+                elif rationed[np.uint64(m)]:
+                    company = company_offer(company_share, key, month_id)
+                    kind = K_OFFER_COMPANY if company else k_offer
+                    if one_extra(delivered(ration, rationed, m, kind, s, c), key, month_id, P_EXTRA_OFFER):
+                        offer_months_left = offer_len
+                        offer_company = company
             status = STATUS_NONE
             if offer_months_left > 0:
+                a_now = a_offer
                 status = STATUS_LOCKIN
-                activity_flat[np.uint64(am + a_offer * activity_stride)] += w
-                place_activity_flat[np.uint64(pa + a_offer)] += w
+                if offer_company:
+                    a_now = A_OFFER_COMPANY
+                    status = STATUS_LOCKIN_COMPANY
+                activity_flat[np.uint64(am + a_now * activity_stride)] += w
+                place_activity_flat[np.uint64(pa + a_now)] += w
             else:
                 if due & B_THREAT:
                     status = STATUS_THREAT
+                elif post_left > 0:
+                    status = STATUS_POST_COMPANY if post_company else STATUS_POST_COURSE
                 if due & B_JOBEDU and draw(key, month_id, P_JOBEDU) < jobedu_uptake:
                     if not_delivered(delivered(ration, rationed, m, K_JOBEDU, s, c), key, month_id,
                                      P_RATION_JOBEDU):
@@ -561,8 +595,13 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                         reload = True
                         contact_month = 0
                         offer_months_left = 0
+                        post_left = 0
                     else:
                         contact_month = one_more(contact_month)
+                        if offer_months_left == 1:
+                            post_left, post_company = post_months, offer_company
+                        elif post_left > 0:
+                            post_left -= 1
                         offer_months_left = offer_months_left - 1 if offer_months_left > 0 else 0
                 else:
                     flow_flat[np.uint64(flow_at + s * flow_row + dest * n_months + m)] += w
@@ -580,9 +619,14 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                                                    + R_RESTART_CONTACT)] == 1
                     contact_month = 0 if (restart or carry >= 0) else one_more(contact_month)
                     offer_months_left = 0
+                    post_left = 0
             else:
                 months_in_state = one_more(months_in_state)
                 contact_month = one_more(contact_month)
+                if offer_months_left == 1:
+                    post_left, post_company = post_months, offer_company     # the offer ends
+                elif post_left > 0:
+                    post_left -= 1
                 offer_months_left = offer_months_left - 1 if offer_months_left > 0 else 0
 
             # closure_move: a state abolished from next month sends the person on now (counted in
@@ -610,6 +654,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                                                 + R_RESTART_CONTACT)] == 1:
                             contact_month = 0
                         offer_months_left = 0
+                        post_left = 0
             m += 1
             if m >= n_months:
                 break

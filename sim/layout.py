@@ -32,14 +32,16 @@ R_CLOSED = 16            # 1: the state is abolished: persons are moved by the c
 R_AKASSE_MONTHS = 17     # contact months in which the a-kasse holds the conversations
 R_SPELL_PROFILE = 18     # 1: count this state's persons by month of spell (the sick states)
 R_KEEP_ACTIVITY = 19     # 1: persons moved out of this state when it is abolished keep its activity
-N_RULES = 20             # columns of the rule table
+R_POST_MONTHS = 20       # months after an offer ends with its post-programme effect on exits
+N_RULES = 21             # columns of the rule table
 
 # ---- columns of the probability table probs[regime, state, cell, column] ---------------------
 Q_JOBEDU_UPTAKE = 0      # monthly take-up of the job-oriented education right
 Q_CERT_SHARE = 1         # share of due medical certificates that are requested
 Q_FOLLOWUP_SHARE = 2     # share of due follow-up conversations that are held (discretion)
 Q_OFFER_SHARE = 3        # share of due repeat offers that are given (the first is mandatory)
-N_PROBS = 4              # columns of the probability table
+Q_COMPANY_SHARE = 4      # share of offers that are company-based (virksomhedspraktik, løntilskud)
+N_PROBS = 5              # columns of the probability table
 
 # ---- purposes of random draws (the last part of the counter-based key, see sim.rng) ----------
 P_EXIT = 0               # does the person leave the state this month
@@ -57,6 +59,7 @@ P_RATION_JOBEDU = 11     # is job-oriented education given within the budget
 P_REDIRECT = 12          # where to, when a move leads into an abolished state
 P_EXTRA_CONV = 13        # is an extra conversation held (money redeployed, a share above 1)
 P_EXTRA_OFFER = 14       # does an extra offer start (money redeployed, a share above 1)
+P_OFFER_KIND = 15        # is an offer that may start this month company-based
 P_COHORT_CELL = 63       # the cell of a calibration cohort's entrant (the last purpose of N_PURPOSES)
 
 # ---- kinds of rationable activity: ration[month, kind, state, cell] is the share delivered;
@@ -65,7 +68,8 @@ K_CONV = 0               # conversations held by the jobcentre (jobcentre operat
 K_OFFER_GUIDANCE = 1     # offers of guidance and upskilling
 K_OFFER_EDUCATION = 2    # offers of ordinary education (other effort)
 K_JOBEDU = 3             # job-oriented education (other effort)
-N_KINDS = 4              # rationable kinds
+K_OFFER_COMPANY = 4      # company-based offers (other effort)
+N_KINDS = 5              # rationable kinds
 
 # ---- activity codes: the order of sim.states.ACTIVITIES ---------------------------------------
 A_CONV_JOBCENTRE = 0     # a conversation held by the jobcentre
@@ -83,13 +87,18 @@ A_CONV_RATIONED = 11     # due but not held for lack of budget (demand, no cost)
 A_GUIDANCE_RATIONED = 12 # offer months not given for lack of budget
 A_EDUCATION_RATIONED = 13  # education offer months not given for lack of budget
 A_JOBEDU_RATIONED = 14   # job-oriented education months not given for lack of budget
+A_OFFER_COMPANY = 15     # a month in a company-based offer (virksomhedspraktik, løntilskud)
+A_COMPANY_RATIONED = 16  # company-based offer months not given for lack of budget
 
 # ---- offer status: the last axis of the exit-probability table p_exit[..., combo] ------------
 STATUS_NONE = 0          # no offer near
 STATUS_THREAT = 1        # the month before the first offer (the threat effect)
-STATUS_LOCKIN = 2        # in an offer or job-oriented education (the lock-in effect)
-WITH_CONVERSATION = 3    # added to the status in a month with a conversation
-N_COMBOS = 6             # offer status x conversation or not
+STATUS_LOCKIN = 2        # in a course offer (guidance, education) or job-oriented education (lock-in)
+STATUS_LOCKIN_COMPANY = 3  # in a company-based offer (its own lock-in)
+STATUS_POST_COURSE = 4   # the months after a course offer ended (its post-programme effect)
+STATUS_POST_COMPANY = 5  # the months after a company-based offer ended
+WITH_CONVERSATION = 6    # added to the status in a month with a conversation
+N_COMBOS = 12            # offer status x conversation or not
 
 # ---- caseworker time classes: the by-place activity counts' class axis ----------------------
 N_TIME_CLASSES = 2       # 0: others, 1: furthest from the labour market (sim.states.is_furthest)

@@ -192,6 +192,7 @@ _PROB_RULES = (
     ("medical_certificate_share", L.Q_CERT_SHARE, 1.0),
     ("followup_delivery_share", L.Q_FOLLOWUP_SHARE, 1.0),
     ("repeat_offer_delivery_share", L.Q_OFFER_SHARE, 1.0),
+    ("company_offer_share", L.Q_COMPANY_SHARE, 0.0),
 )
 
 
@@ -213,6 +214,7 @@ def _rule_rows(p: ParamReader, state: str):
         rows[c, L.R_EARLY_LEN] = max(months) + 1 if months else 0
     rows[:, L.R_LIMIT] = -1
     rows[:, L.R_RESTART_CONTACT] = int(p.get("rules.general.restart_contact_on_switch"))
+    rows[:, L.R_POST_MONTHS] = int(round(p.get("behaviour.post_months")))
     for rule, column, default in _PROB_RULES:
         probs[:, column] = [float(value) for value in p.rule_by_cell(state, rule, default)]
     return rows, sched, probs
@@ -343,9 +345,15 @@ def _exit_probabilities(p: ParamReader) -> np.ndarray:
             lo, hi = (int(x) for x in span.split("_"))
             base[STATE[state], lo:min(hi, N_DURATIONS - 1) + 1] = p.get(name)
     dist_mult = np.array([p.get(f"behaviour.distance_multiplier.{k}") for k in ("close", "middle", "far")])
-    meeting = 1.0 + p.get("behaviour.meeting_effect")
+    # a meeting's effect (S,): the jobseekers' from the replicated experiments, the sick's own
+    meeting = np.array([1.0 + p.get("behaviour.meeting_effect_sick" if STATES[s].startswith("sick")
+                                    else "behaviour.meeting_effect") for s in range(N_STATES)])
     threat = 1.0 + p.get("behaviour.threat_effect")
     lockin = 1.0 - p.get("behaviour.lockin_effect")
+    lockin_company = 1.0 - p.get("behaviour.lockin_effect_company")
+    post_course = 1.0 + p.get("behaviour.post_effect_course")
+    post_company = {0: 1.0 + p.get("behaviour.post_effect_company"),
+                    1: 1.0 + p.get("behaviour.post_effect_company_youth")}
     order_effect = 1.0 + p.get("behaviour.education_order_effect")
     cap = p.get("behaviour.max_monthly_hazard")
 
@@ -354,10 +362,13 @@ def _exit_probabilities(p: ParamReader) -> np.ndarray:
     for name in _YOUTH_STATES:
         if p.rule(name, "education_order", 0):
             state_mult[STATE[name]] = order_effect
-    status_mult = np.array([1.0, threat, lockin])
-    combo_mult = np.concatenate([status_mult, status_mult * meeting])
+    # by cell (C, N_COMBOS): the statuses in the order of sim.layout STATUS_*, then with a meeting
+    status_mult = np.array([[1.0, threat, lockin, lockin_company, post_course, post_company[cell_parts(c)[0]]]
+                            for c in range(N_CELLS)])
+    combo_mult = np.concatenate([np.broadcast_to(status_mult, (N_STATES,) + status_mult.shape),
+                                 status_mult[None, :, :] * meeting[:, None, None]], axis=2)   # (S, C, N_COMBOS)
     h = (base[:, :, None, None] * state_mult[:, None, None, None] * cell_mult[None, None, :, None]
-         * combo_mult[None, None, None, :])
+         * combo_mult[:, None, :, :])
     return np.minimum(h, cap)
 
 

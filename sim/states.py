@@ -65,6 +65,8 @@ ACTIVITIES = (
     "guidance_months_rationed",  # offer months of guidance not given for lack of budget
     "education_months_rationed", # offer months of education not given for lack of budget
     "job_education_rationed",    # job-oriented education months not given for lack of budget
+    "offer_company_month",       # a month in a company-based offer (virksomhedspraktik, løntilskud)
+    "company_months_rationed",   # company-based offer months not given for lack of budget
 )
 N_ACTIVITIES = len(ACTIVITIES)
 

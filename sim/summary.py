@@ -155,13 +155,14 @@ def comparison_summary(comp: Comparison) -> dict:
 #: kinds of effort for the breakdowns by kind: kind -> cost items (sim.budget.effort_by_item)
 EFFORT_KINDS = {
     "conversations": ("conversation_jobcentre",),
-    "offers": ("offer_guidance_month",),
+    "offers": ("offer_guidance_month", "offer_company_month"),
     "education": ("offer_education_month", "job_education_month"),
     "administration": ("information_form", "medical_certificate", "rehabilitation_meeting", "reassessment",
                        "review", money.CASE_MONTH),
 }
 #: the kind of each rationable activity (sim.capacity.KINDS: delivered activity name -> kind)
 RATIONED_KIND = {"conversation_jobcentre": "conversations", "offer_guidance_month": "offers",
+                 "offer_company_month": "offers",
                  "offer_education_month": "education", "job_education_month": "education"}
 
 

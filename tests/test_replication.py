@@ -22,6 +22,14 @@ def test_replications_come_from_data_and_say_whether_they_hold(data):
     assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
 
 
+def test_every_replication_lies_within_its_study_range(data):
+    """The calibrated behaviour effects reproduce each study: the model's effect (treatment minus
+    control on the same draws, 50,000 persons: a Monte Carlo error of hundredths of a week)
+    lies within the study's range."""
+    table = replicate(data, n=50_000)
+    assert table["within"].all(), table[["replication", "low", "high", "model"]].to_string()
+
+
 def test_more_early_meetings_raise_exits(data):
     """The Maibom, Rosholm & Svarer design: a meeting every month of the first three against one
     a quarter shortens the time on benefit; and a larger meeting effect shortens it more."""
@@ -60,3 +68,46 @@ def test_a_bad_rule_in_a_replication_is_named(data):
         parse_rules("rules.dagpenge.contact_monthz=0 1", data, "data/replications.csv")
     with pytest.raises(InputError, match="parameter=value"):
         parse_rules("rules.dagpenge.contact_months", data, "data/replications.csv")
+
+
+def _cohort_flows(data, state, params, months, n=20_000, seed=11):
+    """Moves of a cohort of ``n`` new spells in ``state`` by month: (M, S + 2, K) persons."""
+    from sim.population import new_spells
+    tables = build_tables([{**data.params, **params}])
+    _, _, flow, *_ = run_engine(new_spells(data, state, n, seed), tables, np.zeros(months, np.int32), seed, 0,
+                                months)
+    return flow.sum(axis=0) / WEIGHT_UNIT
+
+
+def test_removing_company_based_offers_for_the_long_term_unemployed_lowers_their_employment(data):
+    """Job-ready social-assistance recipients get an offer after six months, half of them
+    company-based: without company-based offers (all guidance: a longer lock-in, a smaller effect
+    after) fewer of them are in a job after two years."""
+    from sim.states import EXIT_JOB
+    state = "sa_job_ready"
+    assert data.params[f"rules.{state}.company_offer_share"] > 0
+    jobs = {}
+    for share in (data.params[f"rules.{state}.company_offer_share"], 0.0):
+        flow = _cohort_flows(data, state, {f"rules.{state}.company_offer_share": share}, 24)
+        jobs[share] = flow[:, :N_STATES, EXIT_JOB].sum()
+    with_company, without = jobs.values()
+    assert without < with_company * 0.99
+
+
+def test_an_offer_raises_exits_after_it_ends_for_its_post_programme_months(data):
+    """A one-month company-based offer in contact month 6: exits are the same draw for draw until
+    it ends, rise after it by about the post-programme effect, and stop rising when its months
+    are over (with the effect set to 0 for comparison)."""
+    months = int(data.params["behaviour.post_months"])
+    common = {"rules.dagpenge.company_offer_share": 1.0, "rules.dagpenge.offer_length_months": 1}
+    exits = {}
+    for size in (data.params["behaviour.post_effect_company"], 0.0):
+        flow = _cohort_flows(data, "dagpenge", {**common, "behaviour.post_effect_company": size}, 10 + months)
+        exits[size] = flow[:, STATE["dagpenge"], N_STATES:].sum(axis=1)
+    effect, none = exits.values()
+    np.testing.assert_array_equal(effect[:7], none[:7])        # through the offer's month (6)
+    size = data.params["behaviour.post_effect_company"]
+    assert effect[7] > none[7] * (1 + 0.5 * size)
+    # after the post-programme months the hazards are equal again: fewer exits, as fewer are left
+    after = 7 + months
+    assert effect[after] < none[after]

@@ -310,6 +310,6 @@ def test_a_behaviour_range_must_hold_its_default(data, tmp_path):
     d = tmp_path / "data"
     shutil.copytree(data.directory, d)
     path = d / "behaviour_ranges.csv"
-    path.write_text(path.read_text().replace("behaviour.meeting_effect,0.05,1.0", "behaviour.meeting_effect,0.2,1.0"))
+    path.write_text(path.read_text().replace("behaviour.meeting_effect,0.05,1.0", "behaviour.meeting_effect,0.5,1.0"))
     with pytest.raises(InputError, match="outside its range"):
         load_data(d)

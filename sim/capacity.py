@@ -40,6 +40,7 @@ KINDS = (
     (L.K_OFFER_COMPANY, "other_effort", "offer_company_month", "company_months_rationed"),
 )
 MAX_ROUNDS = 12
+RELAX_AFTER = 4           # rounds after which every line's new delivery shares are half steps
 REDEPLOY_ROUNDS = 3       # simulations that size the activity bought with money left
 TOLERANCE = 0.002         # share of a line's yearly budget
 ROUNDING = 1e-9           # share of a budget below which spending and budget are equal (float sums)
@@ -246,10 +247,14 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
                     new[years == y, k] = share[k_i]
         if rounds > 1 and np.array_equal(new, ration):
             break
-        if rounds > 2:
-            # the shares split a cut by this round's demand, which the shares themselves move (less
-            # activity, longer spells, more demand): half the step keeps that from swinging
-            new = 0.5 * (new + ration)
+        # the shares split a cut by this round's demand, which the shares themselves move (less
+        # activity, longer spells, more demand): where a line has overshot, and everywhere after
+        # a few rounds, half the step keeps that from swinging
+        for yi, y in enumerate(year_ids):
+            for li in np.flatnonzero((damping[yi] < 1.0) | (rounds > RELAX_AFTER)):
+                kinds = [k for k, ln, _, _ in KINDS if EFFORT_LINES.index(ln) == li]
+                sel = years == y
+                new[np.ix_(sel, kinds)] = 0.5 * (new[np.ix_(sel, kinds)] + ration[np.ix_(sel, kinds)])
         ration = new
         res = run(ration)
         rounds += 1

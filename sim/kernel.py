@@ -344,9 +344,9 @@ def by_place_of(a, municipality, starts):
 def by_place(person):
     """The person arrays (``sim.arrays.PersonArrays``) ordered by municipality, by their order
     within one. The kernel follows one person after another, so a municipality's persons in a row
-    keep its block of the by-place tables in cache (measured: in the order of entry, the by-place
-    counts cost 20 % of the kernel's rate, in this order 7 %); a person's draws and counts do not
-    depend on the order."""
+    keep its block of the by-place tables in cache (measured in one process against the kernel
+    without them: the by-place counts cost 20 % of the rate in the order of entry, 13-16 % in this
+    order; README, Performance); a person's draws and counts do not depend on the order."""
     municipality = person.municipality
     starts = place_starts(municipality, int(municipality.max(initial=0)) + 1)
     return type(person)(*(by_place_of(a, municipality, starts) for a in person))

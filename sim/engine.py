@@ -117,6 +117,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     offer_company_of = np.zeros(n, bool)      # the offer under way is company-based
     post_left_of = np.zeros(n, np.int64)      # months left with an ended offer's post-programme effect
     post_company_of = np.zeros(n, bool)       # ... of a company-based offer
+    returning = [[] for _ in range(n_months)]  # month -> (persons, state) coming back after a job
     carry_of = np.full(n, -1, np.int64)       # the abolished state whose activity the person keeps
     wf = weight.astype(np.float64)
     cell_all = cell.astype(np.int64)
@@ -133,22 +134,30 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
         month_id = month0 + m
 
         # enter: new spells and the initial stock; abolished states send them on
+        # (and those coming back after a job: a new spell in the state they left)
         new = np.arange(offsets[m], offsets[m + 1])
         s_in = state_at_entry[new].astype(np.int64)
+        mis, msp = months_in_state_at_entry[new].astype(np.int64), months_in_spell_at_entry[new].astype(np.int64)
+        if returning[m]:
+            back = np.concatenate([p for p, _ in returning[m]])
+            new = np.concatenate([new, back])
+            s_in = np.concatenate([s_in] + [st for _, st in returning[m]])
+            mis = np.concatenate([mis, np.zeros(back.size, np.int64)])
+            msp = np.concatenate([msp, np.zeros(back.size, np.int64)])
         moved = _closure(closure_cdf, rules, r, s_in, cell_all[new], seed, person_id[new], month_id,
                          L.P_CLOSURE_ENTRY)
         s0 = np.where(moved >= 0, moved, s_in)
-        row = np.where(months_in_state_at_entry[new] == 0, n_states, n_states + 1)
+        row = np.where(mis == 0, n_states, n_states + 1)
         _add(flow[m], (row, s0), wf[new])
         stays = s0 < n_states
-        new, s0, s_in = new[stays], s0[stays], s_in[stays]
+        new, s0, s_in, mis, msp = new[stays], s0[stays], s_in[stays], mis[stays], msp[stays]
         state[new] = s0
         was_moved = moved[stays] >= 0
         kept = was_moved & (rules[r][s_in, cell_all[new], L.R_KEEP_ACTIVITY] == 1)
         carry_of[new] = np.where(kept, s_in, -1)
-        months_in_state_of[new] = np.where(was_moved, 0, months_in_state_at_entry[new])
-        contact_month_of[new] = np.where(was_moved & ~kept, 0, months_in_state_at_entry[new])
-        months_in_spell_of[new] = months_in_spell_at_entry[new]
+        months_in_state_of[new] = np.where(was_moved, 0, mis)
+        contact_month_of[new] = np.where(was_moved & ~kept, 0, mis)
+        months_in_spell_of[new] = msp
         a0 = np.where(kept, s_in, s0)
         offer_months_left_of[new] = _offer_left_at_entry(rules[r][a0, cell_all[new]], contact_month_of[new])
         offer_company_of[new] = (offer_months_left_of[new] > 0) & company_offer(
@@ -285,6 +294,17 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
 
         # next_month: a new state (contact process restarted where its rules say so) or one more month
         left = moved & (dest >= n_states)
+        # reentry: one who leaves for a job may come back to the state within its months
+        Q_own = probs[r][s, c]
+        share = np.where(post_left > 0, Q_own[:, L.Q_REENTRY_AFTER_OFFER], Q_own[:, L.Q_REENTRY])
+        may = left & (dest == L.EXIT_JOB) & (share > 0.0)
+        if may.any():
+            u = uniform(seed, pid[may], month_id, L.P_REENTRY)
+            comes = u < share[may]
+            m_back = m + 1 + (u[comes] / share[may][comes] * R_own[may][comes, L.R_REENTRY_MONTHS]).astype(np.int64)
+            who, where = i[may][comes], s[may][comes]
+            for mb in np.unique(m_back[m_back < n_months]):
+                returning[mb].append((who[m_back == mb], where[m_back == mb]))
         switched = moved & ~left
         months_in_spell_next = np.minimum(months_in_spell + 1, L.MAX_MONTHS_COUNTED)
         sw, dsw = i[switched], dest[switched]

@@ -20,6 +20,8 @@ A person's month is a few steps, in the order and with the names of ``sim.engine
    by state, duration, cell and what the person received this month, a counter-based draw
    decides an exit and a second one the destination;
 7. ``next_month``: the counters of the person's next month (a new state, or one more month);
+   one who leaves a jobseeker state for a job may come back to it (a share, fewer after an
+   offer), a new spell in a month drawn within the re-entry window, followed on from there;
 8. ``closure_move``: a state abolished from next month sends its persons on at once.
 
 A person moved out of an abolished state, or sent on because the state they were moving into is
@@ -53,16 +55,16 @@ from .layout import (A_CERTIFICATE, A_CONV_AKASSE, A_CONV_JOBCENTRE, A_CONV_RATI
                      A_REHAB, A_REVIEW, B_AKASSE, B_CERT, B_CONV, B_FOLLOWUP, B_JOBEDU,
                      B_OFFER_FIRST, B_OFFER_REPEAT, B_REVIEW, B_THREAT, BAND_EMPLOYER,
                      BAND_WEEKS_1_4, BAND_WEEKS_5_26, BAND_WEEKS_27_52, BAND_WEEKS_53_PLUS,
-                     CONV_AKASSE, CONV_JOBCENTRE, CONV_NONE, FLAG_BIT, K_CONV, K_JOBEDU,
+                     CONV_AKASSE, CONV_JOBCENTRE, CONV_NONE, EXIT_JOB, FLAG_BIT, K_CONV, K_JOBEDU,
                      K_OFFER_COMPANY, K_OFFER_EDUCATION, K_OFFER_GUIDANCE, MAX_MONTHS_COUNTED, N_ACTIVITIES,
                      N_COMBOS, N_PROBS, N_RULES, N_SCHEDULE, N_SPELL_MONTHS, P_CERT, P_CLOSURE,
                      P_CLOSURE_ENTRY, P_DEST, P_EXIT, P_FOLLOWUP, P_JOBEDU, P_LIMIT, P_OFFER,
-                     P_EXTRA_CONV, P_EXTRA_OFFER, P_OFFER_KIND, P_RATION_CONV, P_RATION_JOBEDU, P_RATION_OFFER, P_REDIRECT,
-                     Q_CERT_SHARE, Q_COMPANY_SHARE,
+                     P_EXTRA_CONV, P_EXTRA_OFFER, P_OFFER_KIND, P_RATION_CONV, P_REENTRY, P_RATION_JOBEDU, P_RATION_OFFER, P_REDIRECT,
+                     Q_CERT_SHARE, Q_COMPANY_SHARE, Q_REENTRY, Q_REENTRY_AFTER_OFFER,
                      Q_FOLLOWUP_SHARE, Q_JOBEDU_UPTAKE, Q_OFFER_SHARE, R_AKASSE_MONTHS,
                      R_CERT_MONTH, R_CLOSED, R_EARLY_LEN, R_EMPLOYER_MONTHS, R_FOLLOWUP_EVERY,
                      R_INFO_FORM, R_JOBEDU_FROM, R_JOBEDU_UNTIL, R_KEEP_ACTIVITY, R_LIMIT, R_OFFER_EVERY,
-                     R_OFFER_FIRST, R_OFFER_IS_EDU, R_OFFER_LEN, R_POST_MONTHS, R_REASSESS_AT_LIMIT,
+                     R_OFFER_FIRST, R_OFFER_IS_EDU, R_OFFER_LEN, R_POST_MONTHS, R_REASSESS_AT_LIMIT, R_REENTRY_MONTHS,
                      R_RESTART_CONTACT, R_REVIEW_EVERY, R_REVIEW_FIRST, R_SPELL_PROFILE, RANGE,
                      N_TIME_CLASSES, STATUS_LOCKIN, STATUS_LOCKIN_COMPANY, STATUS_NONE,
                      STATUS_POST_COMPANY, STATUS_POST_COURSE, STATUS_THREAT, WEEKS_5_26_FROM, WEEKS_27_52_FROM,
@@ -424,8 +426,10 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
         row = schedule_at = hazard_at = activity_at = occupancy_at = repeat_start = repeat_period = 0
         place_cell = place_class = 0
         offer_len = info_form = employer_months = in_profile = limit = reassess = post_months = 0
+        reentry_months = 0
         a_offer = a_offer_rationed = k_offer = 0
         followup_share = offer_share = cert_share = jobedu_uptake = company_share = 0.0
+        reentry_share = reentry_after_offer = 0.0
 
         while True:
             r = np.int64(regime_of_month[np.uint64(m)])
@@ -455,6 +459,9 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 limit = rules_flat[at + R_LIMIT]
                 reassess = rules_flat[at + R_REASSESS_AT_LIMIT]
                 post_months = rules_flat[at + R_POST_MONTHS]
+                reentry_months = rules_flat[at + R_REENTRY_MONTHS]
+                reentry_share = probs_flat[np.uint64(row * N_PROBS + Q_REENTRY)]
+                reentry_after_offer = probs_flat[np.uint64(row * N_PROBS + Q_REENTRY_AFTER_OFFER)]
                 q = np.uint64(a_row * N_PROBS)
                 followup_share = probs_flat[q + Q_FOLLOWUP_SHARE]
                 offer_share = probs_flat[q + Q_OFFER_SHARE]
@@ -610,7 +617,33 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                         activity_flat[np.uint64(am + A_REHAB * activity_stride)] += w
                         place_activity_flat[np.uint64(pa + A_REHAB)] += w
                     if dest >= n_states:
-                        break                           # left
+                        # reentry: one who leaves for a job may come back to the state, a new spell
+                        # within its months (fewer after an offer's post-programme months)
+                        share = reentry_after_offer if post_left > 0 else reentry_share
+                        if dest != EXIT_JOB or share <= 0.0:
+                            break                       # left
+                        u = draw(key, month_id, P_REENTRY)
+                        if u >= share:
+                            break
+                        m_back = m + 1 + np.int64(u / share * reentry_months)
+                        if m_back >= n_months:
+                            break
+                        r_back = np.int64(regime_of_month[np.uint64(m_back)])
+                        back = s
+                        carry = -1
+                        if rules[r_back, s, c, R_CLOSED] == 1:
+                            back = pick(closure_cdf[r_back, s, c], draw(key, month0 + m_back, P_CLOSURE_ENTRY))
+                            if back < n_states and rules[r_back, s, c, R_KEEP_ACTIVITY] == 1:
+                                carry = s
+                        flow_flat[np.uint64(flow_at + n_states * flow_row + back * n_months + m_back)] += w
+                        if back >= n_states:
+                            break
+                        s = back
+                        months_in_state = months_in_spell = contact_month = 0
+                        offer_months_left = post_left = 0
+                        reload = True
+                        m = m_back
+                        continue
                     s = dest
                     months_in_state = 0
                     carry = new_carry

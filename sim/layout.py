@@ -9,7 +9,7 @@ activities, cells, bands) are in ``sim.states``; the codes here follow its order
 
 from __future__ import annotations
 
-from .states import N_ACTIVITIES, N_BANDS, N_CELLS, N_STATES, cell_code, cell_parts  # noqa: F401
+from .states import EXIT_JOB, N_ACTIVITIES, N_BANDS, N_CELLS, N_STATES, cell_code, cell_parts  # noqa: F401
 
 # ---- columns of the integer rule table rules[regime, state, cell, column] --------------------
 R_EARLY_LEN = 0          # months of the early contact process (schedule in conv_sched)
@@ -33,7 +33,8 @@ R_AKASSE_MONTHS = 17     # contact months in which the a-kasse holds the convers
 R_SPELL_PROFILE = 18     # 1: count this state's persons by month of spell (the sick states)
 R_KEEP_ACTIVITY = 19     # 1: persons moved out of this state when it is abolished keep its activity
 R_POST_MONTHS = 20       # months after an offer ends with its post-programme effect on exits
-N_RULES = 21             # columns of the rule table
+R_REENTRY_MONTHS = 21    # months after leaving for a job within which a person may come back
+N_RULES = 22             # columns of the rule table
 
 # ---- columns of the probability table probs[regime, state, cell, column] ---------------------
 Q_JOBEDU_UPTAKE = 0      # monthly take-up of the job-oriented education right
@@ -41,7 +42,9 @@ Q_CERT_SHARE = 1         # share of due medical certificates that are requested
 Q_FOLLOWUP_SHARE = 2     # share of due follow-up conversations that are held (discretion)
 Q_OFFER_SHARE = 3        # share of due repeat offers that are given (the first is mandatory)
 Q_COMPANY_SHARE = 4      # share of offers that are company-based (virksomhedspraktik, løntilskud)
-N_PROBS = 5              # columns of the probability table
+Q_REENTRY = 5            # share of those leaving this state for a job who come back to it
+Q_REENTRY_AFTER_OFFER = 6  # ... of those leaving it in an offer's post-programme months
+N_PROBS = 7              # columns of the probability table
 
 # ---- purposes of random draws (the last part of the counter-based key, see sim.rng) ----------
 P_EXIT = 0               # does the person leave the state this month
@@ -60,6 +63,7 @@ P_REDIRECT = 12          # where to, when a move leads into an abolished state
 P_EXTRA_CONV = 13        # is an extra conversation held (money redeployed, a share above 1)
 P_EXTRA_OFFER = 14       # does an extra offer start (money redeployed, a share above 1)
 P_OFFER_KIND = 15        # is an offer that may start this month company-based
+P_REENTRY = 16           # does a person leaving for a job come back, and when
 P_COHORT_CELL = 63       # the cell of a calibration cohort's entrant (the last purpose of N_PURPOSES)
 
 # ---- kinds of rationable activity: ration[month, kind, state, cell] is the share delivered;

@@ -22,7 +22,7 @@ import numpy as np
 from . import layout as L
 from .arrays import RuleArrays
 from .states import (DEST, DESTINATIONS, N_CELLS, N_DEST, N_STATES, SOCIAL_ASSISTANCE, STATE, STATES,
-                     cell_parts, is_furthest, selectors_of_cell)
+                     REENTRY_STATES, cell_parts, is_furthest, selectors_of_cell)
 
 #: months of duration the hazard table distinguishes (the last one means "this or longer")
 N_DURATIONS = 61
@@ -215,6 +215,11 @@ def _rule_rows(p: ParamReader, state: str):
     rows[:, L.R_LIMIT] = -1
     rows[:, L.R_RESTART_CONTACT] = int(p.get("rules.general.restart_contact_on_switch"))
     rows[:, L.R_POST_MONTHS] = int(round(p.get("behaviour.post_months")))
+    if state in REENTRY_STATES:
+        rows[:, L.R_REENTRY_MONTHS] = int(round(p.get("behaviour.reentry_months")))
+        share = p.get("behaviour.reentry_share")
+        probs[:, L.Q_REENTRY] = share
+        probs[:, L.Q_REENTRY_AFTER_OFFER] = share * (1.0 - p.get("behaviour.reentry_reduction_after_offer"))
     for rule, column, default in _PROB_RULES:
         probs[:, column] = [float(value) for value in p.rule_by_cell(state, rule, default)]
     return rows, sched, probs

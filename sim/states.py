@@ -37,6 +37,10 @@ DESTINATIONS = STATES + EXITS
 #: far distance class count too (see docs/effort.md)
 FURTHEST_STATES = ("sa_activity_ready", "youth_activity_ready", "resource_course", "job_clarification",
                    "ledighedsydelse")
+#: states of jobseekers whom a job may not last: a person leaving one for a job can come back to
+#: it (``behaviour.reentry_share``; docs/behaviour.md)
+REENTRY_STATES = ("dagpenge", "sa_job_ready", "sa_activity_ready", "youth_education_ready",
+                  "youth_activity_ready")
 #: events with a destination distribution (data/destinations.csv): an exit, a time limit, the
 #: closure of a state
 EVENTS = ("exit", "limit", "closure")

@@ -111,3 +111,35 @@ def test_an_offer_raises_exits_after_it_ends_for_its_post_programme_months(data)
     # after the post-programme months the hazards are equal again: fewer exits, as fewer are left
     after = 7 + months
     assert effect[after] < none[after]
+
+
+def test_leavers_for_a_job_come_back_within_the_window(data):
+    """Recurrence: of a cohort's exits to jobs (from dagpenge, and from social assistance after it),
+    the re-entry share comes back as new spells, spread over the window's months after the exit;
+    without it, nobody comes back."""
+    from sim.states import EXIT_JOB
+    months, window, share = 36, int(data.params["behaviour.reentry_months"]), 0.2
+    base = {"behaviour.reentry_share": share, "behaviour.reentry_reduction_after_offer": 0.0}
+    flow = _cohort_flows(data, "dagpenge", base, months)
+    none = _cohort_flows(data, "dagpenge", {**base, "behaviour.reentry_share": 0.0}, months)
+    dagpenge = STATE["dagpenge"]
+    assert none[1:, N_STATES, dagpenge].sum() == 0                     # a cohort: entries in month 0 only
+    from sim.states import REENTRY_STATES
+    back = flow[1:, N_STATES, :].sum()                                  # new spells after month 0
+    jobs = flow[:, [STATE[x] for x in REENTRY_STATES], EXIT_JOB].sum(axis=1)   # (dagpenge, then social assistance)
+    # an exit in month t comes back in month t + 1 ... t + window, alike: inside the horizon for
+    # min(window, months - 1 - t) of them
+    inside = np.minimum(window, months - 1 - np.arange(months)) / window
+    assert back == pytest.approx(share * (jobs * inside).sum(), rel=0.05)
+
+
+def test_fewer_come_back_after_an_offer(data):
+    """Blasco & Rosholm's direction: leaving for a job in an offer's post-programme months, fewer
+    come back (the reduction set to a half against none; company-based offers for everyone)."""
+    from sim.states import EXIT_JOB
+    common = {"rules.dagpenge.company_offer_share": 1.0, "behaviour.reentry_share": 0.2}
+    rate = {}
+    for reduction in (0.0, 0.5):
+        flow = _cohort_flows(data, "dagpenge", {**common, "behaviour.reentry_reduction_after_offer": reduction}, 30)
+        rate[reduction] = flow[1:, N_STATES, STATE["dagpenge"]].sum() / flow[:, STATE["dagpenge"], EXIT_JOB].sum()
+    assert rate[0.5] < rate[0.0] * 0.95

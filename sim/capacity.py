@@ -39,6 +39,8 @@ KINDS = (
     (L.K_JOBEDU, "other_effort", "job_education_month", "job_education_rationed"),
     (L.K_OFFER_COMPANY, "other_effort", "offer_company_month", "company_months_rationed"),
 )
+#: the rationable kinds on each effort line (index into EFFORT_LINES)
+KINDS_OF_LINE = [[k for k, ln, _, _ in KINDS if ln == line] for line in EFFORT_LINES]
 MAX_ROUNDS = 12
 RELAX_AFTER = 4           # rounds after which every line's new delivery shares are half steps
 REDEPLOY_ROUNDS = 3       # simulations that size the activity bought with money left
@@ -238,7 +240,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
             for li in range(len(EFFORT_LINES)):
                 if cut[yi, li] <= 0:
                     continue
-                kinds = [k for k, ln, _, _ in KINDS if EFFORT_LINES.index(ln) == li]
+                kinds = KINDS_OF_LINE[li]
                 # a youth cut is the young's part of every line (zero where it names none)
                 allotted = youth[kinds] if scenario.youth_cut is not None else None
                 share = shares_for_cut(demand_y[yi, li][kinds], cut[yi, li], tier[kinds], allotted,
@@ -252,7 +254,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
         # a few rounds, half the step keeps that from swinging
         for yi, y in enumerate(year_ids):
             for li in np.flatnonzero((damping[yi] < 1.0) | (rounds > RELAX_AFTER)):
-                kinds = [k for k, ln, _, _ in KINDS if EFFORT_LINES.index(ln) == li]
+                kinds = KINDS_OF_LINE[li]
                 sel = years == y
                 new[np.ix_(sel, kinds)] = 0.5 * (new[np.ix_(sel, kinds)] + ration[np.ix_(sel, kinds)])
         ration = new
@@ -278,7 +280,7 @@ def solve(scenario: Scenario, baseline_effort: np.ndarray, run, first=None,
             # first a guess from what the eligible get today, then scaled by what it bought
             got_y = yearly(costs(res)[-1] - before) if step > 0 else None
             for yi, li in zip(*np.nonzero(target > 0)):
-                kinds = [k for k, ln, _, _ in KINDS if EFFORT_LINES.index(ln) == li]
+                kinds = KINDS_OF_LINE[li]
                 if step == 0:
                     room = sum(base_y[yi, li, k][eligible[k]].sum() for k in kinds)
                     x[yi, li] = target[yi, li] / max(room, 1.0)

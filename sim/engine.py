@@ -295,13 +295,16 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
         # next_month: a new state (contact process restarted where its rules say so) or one more month
         left = moved & (dest >= n_states)
         # reentry: one who leaves for a job may come back to the state within its months
-        Q_own = probs[r][s, c]
-        share = np.where(post_left > 0, Q_own[:, L.Q_REENTRY_AFTER_OFFER], Q_own[:, L.Q_REENTRY])
-        may = left & (dest == L.EXIT_JOB) & (share > 0.0)
+        job = np.flatnonzero(left & (dest == L.EXIT_JOB))
+        Q_job = probs[r][s[job], c[job]]
+        share = np.where(post_left[job] > 0, Q_job[:, L.Q_REENTRY_AFTER_OFFER], Q_job[:, L.Q_REENTRY])
+        may = np.zeros(i.size, bool)
+        may[job] = share > 0.0
         if may.any():
+            share = share[share > 0.0]
             u = uniform(seed, pid[may], month_id, L.P_REENTRY)
-            comes = u < share[may]
-            m_back = m + 1 + (u[comes] / share[may][comes] * R_own[may][comes, L.R_REENTRY_MONTHS]).astype(np.int64)
+            comes = u < share
+            m_back = m + 1 + (u[comes] / share[comes] * R_own[may][comes, L.R_REENTRY_MONTHS]).astype(np.int64)
             who, where = i[may][comes], s[may][comes]
             for mb in np.unique(m_back[m_back < n_months]):
                 returning[mb].append((who[m_back == mb], where[m_back == mb]))

@@ -63,8 +63,8 @@ def transfer_keys(results, data) -> dict[tuple[str, str], np.ndarray]:
 def activity_keys(results, data) -> dict[str, np.ndarray]:
     """The cost of each effort line's activity at full unit cost, by municipality and year
     (P, Y): activities x unit costs, case-months x the administration cost."""
-    cost, line, _ = money.cost_by_class(data)                              # (T, A): by time class
-    _, _, case_cost = money.cost_by_cell(data)                              # (S, C)
+    cost, line, case_by_class = money.cost_by_class(data)                  # (T, A), (A,), (T,)
+    case_cost = case_by_class[money.time_classes()]                        # (S, C)
     act = results.place_activity                                           # (P, Y, T, A)
     out = {ln: np.zeros(act.shape[:2]) for ln in EFFORT_LINES}
     for a in range(act.shape[3]):

@@ -41,4 +41,4 @@ class RuleArrays(NamedTuple):
     rehab_on_entry: np.ndarray   # int8 (R, K): 1 where entering a destination holds a meeting
     ration: np.ndarray           # float64 (M, N_KINDS, S, C): share of due activity delivered
     year_of_month: np.ndarray    # int32 (M,): calendar year of each month, 0 for the first
-    time_class: np.ndarray       # int8 (S, C): caseworker time class (sim.layout N_TIME_CLASSES)
+    cost_class: np.ndarray       # int8 (S, C): cost class (sim.layout N_COST_CLASSES)

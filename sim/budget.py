@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .layout import FLAG_BIT, R_RESTART_CONTACT
+from .layout import FLAG_BIT, N_COST_CLASSES, R_RESTART_CONTACT
 from .parameters import FIXED_SHARE, Data
-from .rules import time_classes
+from .rules import cost_classes
 from .population import WEIGHT_UNIT
 from .states import (ACTIVITIES, BANDS, BENEFIT_OF_STATE, CASE_STATES, EFFORT_LINES, N_CELLS,
                      N_STATES, PAYERS, STATE, STATES, cell_parts)
@@ -55,26 +55,46 @@ def unit_costs(data: Data) -> tuple[np.ndarray, np.ndarray, float]:
 #: from the labour market takes (calibrated to VIVE's 80 %, ``effort.far_share_of_caseworker_time``)
 TIME_SCALE = "caseworker.time_scale"
 FURTHEST_FACTOR = "caseworker.furthest_factor"
+#: calibrated multiplier of the line-average offers' unit cost for a person under 30
+#: (``YOUTH_PRICED_ITEMS``; calibrated to KL's 750 m on offers to the young, ``effort.youth_offers_bn``)
+YOUTH_OFFER_FACTOR = "offers.youth_cost_factor"
+#: the offers whose unit cost is their line's average (calibrated in data/unit_costs.csv), which
+#: cost a person under 30 the youth factor times an adult's; company-based offers have their own
+#: assumed cost, the same for all
+YOUTH_PRICED_ITEMS = ("offer_guidance_month", "offer_education_month")
+
+
+def class_parts() -> tuple[np.ndarray, np.ndarray]:
+    """For each cost class (``sim.layout.N_COST_CLASSES``): whether it is furthest from the
+    labour market, and whether it is under 30 (bool arrays)."""
+    classes = np.arange(N_COST_CLASSES)
+    return classes % 2 == 1, classes // 2 == 1
 
 
 def time_weights(data: Data) -> np.ndarray:
-    """Multiplier of a caseworker item's unit cost by caseworker time class (N_TIME_CLASSES,):
-    ``[scale, scale x furthest factor]`` (both 1 where not calibrated)."""
+    """Multiplier of a caseworker item's unit cost by cost class (N_COST_CLASSES,): the time scale,
+    times the furthest factor for a class furthest from the labour market (1 where not
+    calibrated)."""
+    furthest, _ = class_parts()
     scale = data.calibrated.get(TIME_SCALE, 1.0)
-    return np.array([scale, scale * data.calibrated.get(FURTHEST_FACTOR, 1.0)])
+    return scale * np.where(furthest, data.calibrated.get(FURTHEST_FACTOR, 1.0), 1.0)
 
 
 def cost_by_class(data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit costs by caseworker time class: the cost of each activity (N_TIME_CLASSES, A), DKK,
-    its line index (A,) (-1 outside the effort) and the cost of a case-month by class
-    (N_TIME_CLASSES,). The caseworker items (``CASEWORKER_ITEMS``) take :func:`time_weights`,
-    the others cost the same for everybody."""
+    """Unit costs by cost class: the cost of each activity (N_COST_CLASSES, A), DKK, its line
+    index (A,) (-1 outside the effort) and the cost of a case-month by class (N_COST_CLASSES,).
+    The caseworker items (``CASEWORKER_ITEMS``) take :func:`time_weights`, the line-average
+    offers (``YOUTH_PRICED_ITEMS``) the youth factor for the classes under 30; the others cost the
+    same for everybody."""
     cost, line, case_cost = unit_costs(data)
     weights = time_weights(data)
-    by_class = np.repeat(cost[None, :], len(weights), axis=0)
+    _, young = class_parts()
+    by_class = np.repeat(cost[None, :], N_COST_CLASSES, axis=0)
     for name in CASEWORKER_ITEMS:
         if name != CASE_MONTH:
             by_class[:, ACTIVITIES.index(name)] *= weights
+    for name in YOUTH_PRICED_ITEMS:
+        by_class[young, ACTIVITIES.index(name)] *= data.calibrated.get(YOUTH_OFFER_FACTOR, 1.0)
     return by_class, line, case_cost * weights
 
 
@@ -82,7 +102,7 @@ def cost_by_cell(data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`cost_by_class` by state and cell: activity costs (A, S, C), their lines (A,) and the
     case-month cost (S, C)."""
     by_class, line, case_cost = cost_by_class(data)
-    tc = time_classes().astype(np.int64)                          # (S, C)
+    tc = cost_classes().astype(np.int64)                          # (S, C)
     return np.moveaxis(by_class[tc], 2, 0), line, case_cost[tc]
 
 
@@ -248,10 +268,15 @@ def effort_by_item(results, data: Data, variable: bool = False) -> dict[str, np.
     return out
 
 
+def youth_cells() -> np.ndarray:
+    """(C,) True for the cells of persons under 30 at spell start."""
+    return np.array([cell_parts(c)[0] == 1 for c in range(N_CELLS)])
+
+
 def furthest_mask() -> np.ndarray:
     """(S, C) True where a person counts as furthest from the labour market
     (``sim.states.is_furthest``)."""
-    return time_classes() == 1
+    return class_parts()[0][cost_classes()]
 
 
 #: the calibrated value (data/calibrated.csv) of the items whose external_share is 'calibrated'
@@ -273,7 +298,7 @@ def effort_measures(results, data: Data, year: int) -> dict[str, float]:
     ``external_share`` in ``data/unit_costs.csv``)."""
     items = effort_by_item(results, data)
     months = results.year_of_month == year
-    youth = np.array([cell_parts(c)[0] == 1 for c in range(N_CELLS)])
+    youth = youth_cells()
     yearly = {k: v[months].sum(axis=0) for k, v in items.items()}                # (S, C)
     youth_offers = sum(yearly[k][:, youth].sum() for k in OFFER_ITEMS if k in yearly)
     mask = furthest_mask()

@@ -38,15 +38,18 @@ import numpy as np
 import pandas as pd
 
 from .budget import (CASE_MONTH, CASEWORKER_ITEMS, DKK_PER_BN, EXTERNAL_SHARE_CALIBRATED,
-                     FURTHEST_FACTOR, TIME_SCALE, benefit_switches, effort_by_item, effort_measures,
-                     furthest_mask)
+                     FURTHEST_FACTOR, OFFER_ITEMS, TIME_SCALE, YOUTH_OFFER_FACTOR, benefit_switches,
+                     effort_by_item, effort_measures, furthest_mask, youth_cells)
 from .parameters import Data
 from .population import WEIGHT_UNIT, new_spells
 from .rules import build_tables
 from .simulation import run_engine
-from .states import N_STATES, STATE, STATES
+from .states import ACTIVITIES, N_STATES, STATE, STATES
 
 COHORT_SIZE = 200_000
+#: the target the offers' cost to persons under 30 is solved for, and the bracket of the factor
+YOUTH_TARGET = "effort.youth_offers_bn"
+YOUTH_FACTOR_MAX = 10.0
 COHORT_MONTHS = 600
 CALIBRATED_ITEMS = ("offer_guidance_month", "offer_education_month")
 #: the target the caseworker time of those furthest from the labour market is solved for
@@ -101,20 +104,48 @@ def solve_inflows(data: Data, M: np.ndarray, F: np.ndarray) -> tuple[dict, dict]
             {STATES[s]: float(stock0[s]) for s in range(N_STATES)})
 
 
-def solve_unit_costs(data: Data, activity_by_item: dict[str, float], fixed_by_line: dict[str, float]) -> dict:
-    """Calibrated unit costs: (line target - fixed costs on the line) / volume of the item."""
+def solve_offer_costs(results, data: Data) -> tuple[dict, float]:
+    """Calibrated unit costs of the line-average offers (``CALIBRATED_ITEMS``, an adult's month)
+    and the youth factor (``sim.budget.YOUTH_OFFER_FACTOR``), solved together from a baseline run's
+    base year.
+
+    Each calibrated item is the only one on its line: its line's total in
+    ``data/effort_lines.csv`` less the other items there pays for its months, a month to a
+    person under 30 counting as the factor times an adult's, so an adult's month costs
+    ``rest / (adult months + factor x youth months)``. The factor is then the one that makes the
+    offers to persons under 30 cost ``effort.youth_offers_bn`` (KL's 750 m, 001); what they cost
+    rises with it, so the root is unique (Brent's method)."""
+    from scipy.optimize import brentq  # here: scipy takes 0.3 s to import, and only calibration needs it
     lines = dict(zip(data.effort_lines["line"], data.effort_lines["baseline_bn"] * DKK_PER_BN))
     line_of = dict(zip(data.unit_costs["activity"], data.unit_costs["line"]))
-    out = {}
+    months = results.year_of_month == results.base_year
+    items = effort_by_item(results, data)
+    yearly = {k: v[months].sum(axis=0) for k, v in items.items()}                # (S, C) DKK
+    youth = youth_cells()
+    parts = {}
     for item in CALIBRATED_ITEMS:
         line = line_of[item]
-        volume = activity_by_item[item]
-        rest = lines[line] - fixed_by_line.get(line, 0.0)
-        if volume <= 0 or rest <= 0:
-            raise ValueError(f"cannot calibrate '{item}': volume {volume:.0f}, remaining budget "
+        if sum(line_of[k] == line for k in CALIBRATED_ITEMS) > 1:
+            raise ValueError(f"'{item}': two calibrated items on line '{line}'")
+        rest = lines[line] - sum(float(v.sum()) for k, v in yearly.items() if line_of.get(k) == line and k != item)
+        act = results.activity[months, ACTIVITIES.index(item)].sum(axis=0)         # (S, C) months
+        adult, young = float(act[:, ~youth].sum()), float(act[:, youth].sum())
+        if adult + young <= 0 or rest <= 0:
+            raise ValueError(f"cannot calibrate '{item}': volume {adult + young:.0f}, remaining budget "
                              f"{rest / DKK_PER_BN:.2f} bn on line '{line}'")
-        out[item] = rest / volume
-    return out
+        parts[item] = rest, adult, young
+    others = sum(float(yearly[k][:, youth].sum()) for k in OFFER_ITEMS if k in yearly and k not in CALIBRATED_ITEMS)
+    target = data.target(YOUTH_TARGET) * DKK_PER_BN
+
+    def youth_cost(factor: float) -> float:
+        return others + sum(factor * y * rest / (a + factor * y) for rest, a, y in parts.values())
+
+    top = youth_cost(YOUTH_FACTOR_MAX)
+    if not others < target < top:
+        raise ValueError(f"no youth factor in (0, {YOUTH_FACTOR_MAX}] gives {target / DKK_PER_BN:.2f} bn on offers "
+                         f"to the young: from {others / DKK_PER_BN:.2f} to {top / DKK_PER_BN:.2f} bn")
+    factor = brentq(lambda f: youth_cost(f) - target, 0.0, YOUTH_FACTOR_MAX, xtol=1e-12)
+    return {item: rest / (a + factor * y) for item, (rest, a, y) in parts.items()}, factor
 
 
 def solve_caseworker_time(results, data: Data) -> tuple[float, float]:
@@ -163,8 +194,8 @@ def solve_external_share(results, data: Data) -> float:
 
 
 def write_calibrated(data: Data, inflows: dict, stocks: dict, unit_costs: dict,
-                     external_share: float | None = None, caseworker: tuple[float, float] | None = None
-                     ) -> pd.DataFrame:
+                     external_share: float | None = None, caseworker: tuple[float, float] | None = None,
+                     youth_factor: float | None = None) -> pd.DataFrame:
     rows = []
     for name, v in inflows.items():
         rows.append((f"inflow.{name}", round(v, 3), "persons per month",
@@ -174,8 +205,9 @@ def write_calibrated(data: Data, inflows: dict, stocks: dict, unit_costs: dict,
                      "calibrated: steady-state persons who started before the first month "
                      "(reformsim calibrate --write)"))
     for item, v in unit_costs.items():
-        rows.append((f"unit_cost.{item}", round(v, 2), "DKK per unit",
-                     "calibrated: effort line totals in data/effort_lines.csv (reformsim calibrate --write)"))
+        rows.append((f"unit_cost.{item}", round(v, 2), "DKK per unit (an adult's month)",
+                     "calibrated: effort line totals in data/effort_lines.csv, a month to a person under 30 "
+                     f"counting {YOUTH_OFFER_FACTOR} times as much (reformsim calibrate --write)"))
     if caseworker is None and TIME_SCALE in data.calibrated:
         caseworker = data.calibrated[TIME_SCALE], data.calibrated.get(FURTHEST_FACTOR, 1.0)
     if caseworker is not None:
@@ -186,6 +218,14 @@ def write_calibrated(data: Data, inflows: dict, stocks: dict, unit_costs: dict,
                      "caseworker time of a person furthest from the labour market relative to another's",
                      f"calibrated: {FAR_SHARE_TARGET} in data/targets.csv, VIVE's 80 % "
                      "(000_66bb68d8b6be87ab.txt; reformsim calibrate --write)"))
+    if youth_factor is None:
+        youth_factor = data.calibrated.get(YOUTH_OFFER_FACTOR)
+    if youth_factor is not None:
+        rows.append((YOUTH_OFFER_FACTOR, round(youth_factor, 4),
+                     "cost of a guidance or education offer month to a person under 30 relative to an adult's",
+                     f"calibrated: {YOUTH_TARGET} in data/targets.csv, about 750 m DKK a year on offers to the young "
+                     "(001_206b5bce95c5401e.txt), the lines' totals in data/effort_lines.csv kept "
+                     "(reformsim calibrate --write)"))
     if external_share is None:
         external_share = data.calibrated.get(EXTERNAL_SHARE_CALIBRATED)
     if external_share is not None:
@@ -244,8 +284,9 @@ def reform_measures(summary: dict, year: int = REFORM_YEAR) -> dict:
         "reform.bottom_up_process_savings_bn": summary["budget.bottom_up_process_savings_bn"][y],
         "reform.rationed_bn": summary["budget.rationed_bn"][y],
         "reform.youth_effort_cut_bn": summary["budget.effort_cut_by_group_bn"]["youth"][y],
-        "reform.vulnerable_and_insured_cut_bn": (summary["budget.effort_cut_by_group_bn"]["vulnerable_adults"][y]
-                                                 + summary["budget.effort_cut_by_group_bn"]["insured_unemployed"][y]),
+        # a part of the documents' 1.6 bn of less effort, so of the rationed amount (not the rule changes')
+        "reform.vulnerable_and_insured_cut_bn": (summary["budget.rationed_by_group_bn"]["vulnerable_adults"][y]
+                                                 + summary["budget.rationed_by_group_bn"]["insured_unemployed"][y]),
     }
 
 

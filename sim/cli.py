@@ -212,7 +212,7 @@ def cmd_calibrate(args) -> int:
     from . import budget as money
     from .calibration import (CALIBRATED_ITEMS, FIXED_SHARE_TARGET, REFORM_SCENARIO, REFORM_YEAR, duration_profile,
                               occupancy_matrix, reform_report, report, solve_caseworker_time,
-                              solve_fixed_share, solve_inflows, solve_external_share, solve_unit_costs,
+                              solve_fixed_share, solve_inflows, solve_external_share, solve_offer_costs,
                               write_calibrated, write_parameter)
     from .comparison import compare
     from .parameters import FIXED_SHARE
@@ -233,18 +233,8 @@ def cmd_calibrate(args) -> int:
         data = load_data()
         print("solving unit costs against the effort lines ...", flush=True)
         res = simulate("baseline", seed=args.seed, data=data)
-        vol = money.effort_volumes(res)
-        sel = res.year_of_month == res.base_year
-        volumes = {k: float(v[sel].sum()) for k, v in vol.items()}
-        cost, line, _ = money.unit_costs(data)
-        from .states import ACTIVITIES, EFFORT_LINES
-        fixed = {}
-        calibrated_items = set(data.unit_costs.loc[data.unit_costs["dkk_per_unit"].isna(), "activity"])
-        for a, name in enumerate(ACTIVITIES):
-            if line[a] >= 0 and name not in calibrated_items:
-                fixed[EFFORT_LINES[line[a]]] = fixed.get(EFFORT_LINES[line[a]], 0.0) + volumes[name] * cost[a]
         try:
-            costs = solve_unit_costs(data, volumes, fixed)
+            costs, youth_factor = solve_offer_costs(res, data)
         except ValueError as exc:
             raise InputError(f"{data.directory / 'effort_lines.csv'}: {exc}") from None
         try:
@@ -254,12 +244,13 @@ def cmd_calibrate(args) -> int:
         # the external share is solved on the new unit costs, as they will be written
         with_costs = dataclasses.replace(data, calibrated={**data.calibrated, **{
             f"unit_cost.{item}": round(v, 2) for item, v in costs.items()},
-            money.TIME_SCALE: round(caseworker[0], 4), money.FURTHEST_FACTOR: round(caseworker[1], 4)})
+            money.TIME_SCALE: round(caseworker[0], 4), money.FURTHEST_FACTOR: round(caseworker[1], 4),
+            money.YOUTH_OFFER_FACTOR: round(youth_factor, 4)})
         try:
             share = solve_external_share(res, with_costs)
         except ValueError as exc:
             raise InputError(f"{data.directory / 'targets.csv'}: effort.external_providers_bn: {exc}") from None
-        write_calibrated(data, inflows, stocks, costs, share, caseworker)
+        write_calibrated(data, inflows, stocks, costs, share, caseworker, youth_factor)
         data = load_data()
         print(f"wrote {data.directory / 'calibrated.csv'}")
     print(f"comparing baseline with {REFORM_SCENARIO} for the reform targets ...", flush=True)

@@ -92,7 +92,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     (person_id, entry_month, cell, weight, state_at_entry, months_in_state_at_entry,
      months_in_spell_at_entry, municipality) = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
-     rehab, ration, year_of_month, time_class) = table
+     rehab, ration, year_of_month, cost_class) = table
     n = person_id.shape[0]
     n_states = rules.shape[1]
     n_cells = p_exit.shape[3]
@@ -105,8 +105,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     spell = np.zeros((n_months, L.N_SPELL_MONTHS), np.int64)
     n_years = int(year_of_month.max()) + 1 if n_months else 1
     place_occ = np.zeros((n_years, n_places, n_states, n_cells, n_bands), np.int64)   # year first here
-    place_act = np.zeros((n_years, n_places, L.N_TIME_CLASSES, L.N_ACTIVITIES), np.int64)
-    tclass = time_class.astype(np.int64)
+    place_act = np.zeros((n_years, n_places, L.N_COST_CLASSES, L.N_ACTIVITIES), np.int64)
+    tclass = cost_class.astype(np.int64)
     place_all = municipality.astype(np.int64)
 
     state = np.full(n, -1, np.int64)

@@ -66,7 +66,7 @@ from .layout import (A_CERTIFICATE, A_CONV_AKASSE, A_CONV_JOBCENTRE, A_CONV_RATI
                      R_INFO_FORM, R_JOBEDU_FROM, R_JOBEDU_UNTIL, R_KEEP_ACTIVITY, R_LIMIT, R_OFFER_EVERY,
                      R_OFFER_FIRST, R_OFFER_IS_EDU, R_OFFER_LEN, R_POST_MONTHS, R_REASSESS_AT_LIMIT, R_REENTRY_MONTHS,
                      R_RESTART_CONTACT, R_REVIEW_EVERY, R_REVIEW_FIRST, R_SPELL_PROFILE, RANGE,
-                     N_TIME_CLASSES, STATUS_LOCKIN, STATUS_LOCKIN_COMPANY, STATUS_NONE,
+                     N_COST_CLASSES, STATUS_LOCKIN, STATUS_LOCKIN_COMPANY, STATUS_NONE,
                      STATUS_POST_COMPANY, STATUS_POST_COURSE, STATUS_THREAT, WEEKS_5_26_FROM, WEEKS_27_52_FROM,
                      WEEKS_53_PLUS_FROM, WITH_CONVERSATION)
 from .rng import draw, person_key
@@ -363,7 +363,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                  repeat_flat, rules_flat, probs_flat, hazard_flat, dest_flat, limit_flat,
                  closure_flat, rehab_flat, occupancy_flat, activity_flat, flow_flat, spell_flat,
                  n_durations, n_bands, municipality, year_of_month, n_places, n_years,
-                 place_occupancy_flat, place_activity_flat, time_class_flat):
+                 place_occupancy_flat, place_activity_flat, cost_class_flat):
     """Persons ``first`` to ``end - 1``, each from their entry month to their exit or the
     horizon's end, counted in slice ``t`` of the flat accumulators (see ``simulate``).
 
@@ -448,7 +448,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 activity_at = t * N_ACTIVITIES * activity_stride + (s * n_cells + c) * n_months
                 occupancy_at = ((t * n_states + s) * n_cells + c) * n_months * n_bands
                 place_cell = (s * n_cells + c) * n_bands
-                place_class = np.int64(time_class_flat[np.uint64(s * n_cells + c)]) * N_ACTIVITIES
+                place_class = np.int64(cost_class_flat[np.uint64(s * n_cells + c)]) * N_ACTIVITIES
                 at = np.uint64(row * N_RULES)
                 a_at = np.uint64(a_row * N_RULES)
                 offer_len = rules_flat[a_at + R_OFFER_LEN]
@@ -482,7 +482,7 @@ def follow_range(first, end, t, seed, month0, person_id, entry_month, cell, weig
                 due = due_bits(rules, conv_sched, r, activity_state, c, contact_month)
             am = activity_at + m                # this month's activities: am + kind * stride
             place_year = place_at + np.int64(year_of_month[np.uint64(m)])
-            pa = place_year * (N_TIME_CLASSES * N_ACTIVITIES) + place_class   # this year's, the person's place and class
+            pa = place_year * (N_COST_CLASSES * N_ACTIVITIES) + place_class   # this year's, the person's place and class
 
             # conversations_this_month: the jobcentre's held within its budget
             conv = conversation_due(due, followup_share, key, month_id)
@@ -715,7 +715,8 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
         ``probs`` float64 (R, S, C, N_PROBS), ``rehab_on_entry`` int8 (R, K), ``ration`` float64
         (n_months, N_KINDS, S, C): the share of due rationable activity delivered (all ones in the
         rule-driven mode), ``year_of_month`` int32 (n_months,): 0 for the first calendar year,
-        ``time_class`` int8 (S, C): the caseworker time class of a person in a state and cell.
+        ``cost_class`` int8 (S, C): the cost class of a person in a state and cell
+        (``sim.layout.N_COST_CLASSES``: furthest from the labour market, under 30).
     seed : int
         Seed of the counter-based random numbers (``sim.rng``).
     month0 : int
@@ -741,9 +742,9 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     place_occupancy : int64 (n_chunks, n_places, n_years, S, C, n_bands)
         Weighted person-months by municipality and year (``year_of_month``), state, cell and
         payer band: summed over municipalities and the year's months, ``occupancy``.
-    place_activity : int64 (n_chunks, n_places, n_years, N_TIME_CLASSES, A)
-        Weighted activities by municipality, year, the person's caseworker time class
-        (``time_class[s, c]``: 1 furthest from the labour market) and type: summed, ``activity``.
+    place_activity : int64 (n_chunks, n_places, n_years, N_COST_CLASSES, A)
+        Weighted activities by municipality, year, the person's cost class (``cost_class[s, c]``)
+        and type: summed, ``activity``.
 
     Notes
     -----
@@ -759,7 +760,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     (person_id, entry_month, cell, weight, state_at_entry, months_in_state_at_entry,
      months_in_spell_at_entry, municipality) = person
     (regime_of_month, rules, conv_sched, p_exit, dest_cdf, limit_cdf, closure_cdf, probs,
-     rehab_on_entry, ration, year_of_month, time_class) = table
+     rehab_on_entry, ration, year_of_month, cost_class) = table
     n = person_id.shape[0]
     n_states, n_cells = rules.shape[1], rules.shape[2]
     n_years = year_of_month.max() + 1 if n_months > 0 else 1
@@ -769,7 +770,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     flo = np.zeros((n_chunks, n_states + 2, n_dest, n_months), np.int64)
     spell = np.zeros((n_chunks, n_months, N_SPELL_MONTHS), np.int64)
     place_occ = np.zeros((n_chunks, n_places, n_years, n_states, n_cells, n_bands), np.int64)
-    place_act = np.zeros((n_chunks, n_places, n_years, N_TIME_CLASSES, N_ACTIVITIES), np.int64)
+    place_act = np.zeros((n_chunks, n_places, n_years, N_COST_CLASSES, N_ACTIVITIES), np.int64)
     schedule, repeat = build_schedule(rules, conv_sched)
     rationed, regime_after, closing = month_flags(regime_of_month, rules, ration, n_months)
     schedule_flat, repeat_flat, rules_flat = schedule.reshape(-1), repeat.reshape(-1), rules.reshape(-1)
@@ -788,7 +789,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
                          rules_flat, probs_flat, hazard_flat, dest_flat, limit_flat, closure_flat,
                          rehab_flat, occ_flat, act_flat, flo_flat, spell_flat, n_durations, n_bands,
                          municipality, year_of_month, n_places, n_years, place_occ.reshape(-1),
-                         place_act.reshape(-1), time_class.reshape(-1))
+                         place_act.reshape(-1), cost_class.reshape(-1))
     occupancy, activity, flow, spell = month_major(occ, act, flo, spell)
     return occupancy, activity, flow, spell, place_occ, place_act
 

@@ -104,8 +104,11 @@ STATUS_POST_COMPANY = 5  # the months after a company-based offer ended
 WITH_CONVERSATION = 6    # added to the status in a month with a conversation
 N_COMBOS = 12            # offer status x conversation or not
 
-# ---- caseworker time classes: the by-place activity counts' class axis ----------------------
-N_TIME_CLASSES = 2       # 0: others, 1: furthest from the labour market (sim.states.is_furthest)
+# ---- cost classes: the by-place activity counts' class axis ---------------------------------
+# A unit cost depends on who gets the activity: caseworker time on whether the person is furthest
+# from the labour market (sim.states.is_furthest), the line-average offers on whether the person
+# is under 30 (sim.budget). Class = furthest + 2 x youth.
+N_COST_CLASSES = 4       # 0: adult, 1: adult furthest away, 2: under 30, 3: under 30 furthest away
 
 # ---- bits of the activity schedule sched[regime, state, cell, contact month]: what is due ----
 B_CONV = 1               # a conversation in the early contact process

@@ -64,7 +64,7 @@ def activity_keys(results, data) -> dict[str, np.ndarray]:
     """The cost of each effort line's activity at full unit cost, by municipality and year
     (P, Y): activities x unit costs, case-months x the administration cost."""
     cost, line, case_by_class = money.cost_by_class(data)                  # (T, A), (A,), (T,)
-    case_cost = case_by_class[money.time_classes()]                        # (S, C)
+    case_cost = case_by_class[money.cost_classes()]                        # (S, C)
     act = results.place_activity                                           # (P, Y, T, A)
     out = {ln: np.zeros(act.shape[:2]) for ln in EFFORT_LINES}
     for a in range(act.shape[3]):

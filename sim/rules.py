@@ -156,13 +156,15 @@ class Tables:
             conv_sched=c(self.conv_sched), p_exit=c(self.p_exit), dest_cdf=c(self.dest_cdf),
             limit_cdf=c(self.limit_cdf), closure_cdf=c(self.closure_cdf), probs=c(self.probs),
             rehab_on_entry=c(self.rehab_on_entry), ration=c(ration, dtype=np.float64),
-            year_of_month=c(year_of_month, dtype=np.int32), time_class=time_classes())
+            year_of_month=c(year_of_month, dtype=np.int32), cost_class=cost_classes())
 
 
-def time_classes() -> np.ndarray:
-    """The caseworker time class by state and cell (S, C) int8: 1 for a person furthest from the
-    labour market (``sim.states.is_furthest``), else 0."""
-    return np.array([[is_furthest(name, c) for c in range(N_CELLS)] for name in STATES], np.int8)
+def cost_classes() -> np.ndarray:
+    """The cost class by state and cell (S, C) int8 (``sim.layout.N_COST_CLASSES``): 1 for a
+    person furthest from the labour market (``sim.states.is_furthest``), plus 2 for a person under
+    30 (the youth cells)."""
+    return np.array([[int(is_furthest(name, c)) + 2 * cell_parts(c)[0] for c in range(N_CELLS)]
+                     for name in STATES], np.int8)
 
 
 def _schedule(value) -> tuple[int, ...]:

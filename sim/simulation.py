@@ -37,7 +37,7 @@ class Results:
     population: Population | None = None
     spell: np.ndarray | None = None  # (M, N_SPELL_MONTHS) persons in the sick states by month of spell
     place_occupancy: np.ndarray | None = None  # (P, Y, S, C, B) person-months by municipality and year
-    place_activity: np.ndarray | None = None   # (P, Y, T, A) activities by municipality, year, time class
+    place_activity: np.ndarray | None = None   # (P, Y, T, A) activities by municipality, year, cost class
 
     @property
     def months(self) -> list[str]:

@@ -202,7 +202,7 @@ def rationed_by_group_and_kind(comp: Comparison) -> np.ndarray:
     out = np.zeros((res.activity.shape[0], len(GAP_GROUPS), len(EFFORT_KINDS)))
     if comp.budgeted is None:
         return out
-    cost, _, _ = money.unit_costs(res.scenario.data)
+    cost, _, _ = money.cost_by_cell(res.scenario.data)                  # (A, S, C): by cost class
     groups = group_of_cell()
     kinds = list(EFFORT_KINDS)
     realised = money.realised_share(effort_by_line(comp.baseline, monthly=True).to_numpy(),
@@ -212,7 +212,7 @@ def rationed_by_group_and_kind(comp: Comparison) -> np.ndarray:
         k = kinds.index(RATIONED_KIND[d_name])
         money_share = realised[:, EFFORT_LINES.index(line)]
         for g in range(len(GAP_GROUPS)):
-            out[:, g, k] += res.activity[:, a_r][:, groups == g].sum(axis=1) * cost[a_d] * money_share
+            out[:, g, k] += (res.activity[:, a_r] * cost[a_d])[:, groups == g].sum(axis=1) * money_share
     return out * (1.0 - money.fixed_share_by_month(res))[:, None, None]
 
 

@@ -103,8 +103,11 @@ def test_reform_targets_are_read_from_targets_csv(tmp_path, data):
     years = {"2030": 0.5}
     summary = {"budget.bottom_up_process_savings_bn": years, "budget.rationed_bn": years,
                "budget.effort_cut_by_group_bn": {g: years for g in ("youth", "vulnerable_adults",
-                                                                     "insured_unemployed")}}
-    assert reform_measures(summary)["reform.vulnerable_and_insured_cut_bn"] == 1.0
+                                                                     "insured_unemployed")},
+               "budget.rationed_by_group_bn": {g: {"2030": 0.25} for g in ("youth", "vulnerable_adults",
+                                                                            "insured_unemployed")}}
+    # the vulnerable adults' and insured unemployed's part of the 1.6 bn of less effort: rationed only
+    assert reform_measures(summary)["reform.vulnerable_and_insured_cut_bn"] == 0.5
     row = lambda dd: reform_report(dd, summary).set_index("target").loc["reform.youth_effort_cut_bn"]  # noqa: E731
     assert row(data)["value"] == 0.46 and row(other)["value"] == 0.9
     assert bool(row(data)["within"]) and not bool(row(other)["within"])

@@ -238,7 +238,7 @@ def test_rule_driven_reform_rations_nothing(data):
 def slack(tmp_path_factory, data):
     """Rule changes that free more than the cut: money is left on jobcentre operations."""
     return budget_reform(tmp_path_factory.mktemp("slack") / "slack.toml", "frees more than it cuts",
-                         "jobcentre_operations = 0.05",
+                         "jobcentre_operations = 0.03",
                          '[[change]]\nprovision = "less_followup"\nparameter = "rules.general.followup_delivery_share"\n'
                          'value = 0.5\nstart = "2026-01"\nsource = "test"\n')
 
@@ -251,10 +251,10 @@ def test_money_left_is_spent_on_those_furthest_away(data, slack):
     comp = compare("baseline", slack, seed=3, scale=0.02, data=data, breakdown=False)
     s = summary(comp)
     y, years = "2030", comp.baseline.year_of_month == 2030
-    assert s["budget.bottom_up_process_savings_bn"][y] > 0.1               # frees more than the 0.05 cut
+    assert s["budget.bottom_up_process_savings_bn"][y] > 0.06              # frees twice the 0.03 cut
     bought = s["budget.redeployed_as_activity_bn"]["jobcentre_operations"][y]
-    assert bought > 0.05 and s["budget.redeployed_bn"]["jobcentre_operations"][y] >= bought
-    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] == pytest.approx(0.05, abs=0.02)
+    assert bought > 0.03 and s["budget.redeployed_bn"]["jobcentre_operations"][y] >= bought
+    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] == pytest.approx(0.03, abs=0.012)
     far = money.furthest_mask()
     conv = lambda r: r.activity[years][:, L.A_CONV_JOBCENTRE].sum(axis=0)  # noqa: E731
     assert conv(comp.reform)[far].sum() > 1.3 * conv(comp.rule_driven)[far].sum()
@@ -273,4 +273,4 @@ def test_money_left_is_returned_with_a_redeploy_share_of_zero(data, slack):
     assert s["budget.redeployed_as_activity_bn"]["jobcentre_operations"][y] == 0.0
     assert (comp.budgeted.ration <= 1.0).all()
     # what the rules free beyond the cut is a saving
-    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] > 0.1
+    assert s["budget.savings_by_line_bn"]["jobcentre_operations"][y] > 0.06

@@ -121,20 +121,59 @@ def test_caseworker_time_is_solved_to_vive_and_the_line(res, data):
     assert jobcentre / money.DKK_PER_BN == pytest.approx(total, rel=1e-9)
 
 
-def test_a_caseworker_item_costs_the_factor_more_for_those_furthest_away(data):
-    """Only the caseworker items depend on the time class, by the calibrated factor; the
-    calibrated values are read from data/calibrated.csv, not written into code."""
+def test_unit_costs_by_cost_class_take_the_calibrated_factors(data):
+    """The caseworker items cost the furthest factor more for those furthest away, the line-average
+    offers the youth factor times an adult's for persons under 30, everything else the same for
+    all; the calibrated values are read from data/calibrated.csv, not written into code."""
     cost, _, case_cost = money.cost_by_cell(data)                  # (A, S, C), (S, C)
-    mask = money.furthest_mask()
+    far = money.furthest_mask()
+    young = np.broadcast_to(money.youth_cells()[None, :], far.shape)
     factor = data.calibrated[money.FURTHEST_FACTOR]
     scale = data.calibrated[money.TIME_SCALE]
+    youth = data.calibrated[money.YOUTH_OFFER_FACTOR]
+    assert 0 < youth != 1
     base, _, base_case = money.unit_costs(data)
     for a, name in enumerate(money.ACTIVITIES):
-        far, other = cost[a][mask], cost[a][~mask]
         if name in money.CASEWORKER_ITEMS:
-            np.testing.assert_allclose(far, base[a] * scale * factor)
-            np.testing.assert_allclose(other, base[a] * scale)
+            np.testing.assert_allclose(cost[a][far], base[a] * scale * factor)
+            np.testing.assert_allclose(cost[a][~far], base[a] * scale)
+        elif name in money.YOUTH_PRICED_ITEMS:
+            np.testing.assert_allclose(cost[a][young], base[a] * youth)
+            np.testing.assert_array_equal(cost[a][~young], base[a])
         else:
             np.testing.assert_array_equal(cost[a], base[a])
-    np.testing.assert_allclose(case_cost[mask], base_case * scale * factor)
-    np.testing.assert_allclose(case_cost[~mask], base_case * scale)
+    np.testing.assert_allclose(case_cost[far], base_case * scale * factor)
+    np.testing.assert_allclose(case_cost[~far], base_case * scale)
+    # the kernel's class codes carry both parts
+    classes = money.cost_classes()
+    np.testing.assert_array_equal(classes % 2 == 1, far)
+    np.testing.assert_array_equal(classes // 2 == 1, young)
+
+
+def test_offer_costs_and_youth_factor_are_solved_to_the_lines_and_kl(res, data):
+    """The solved unit costs and youth factor give the guidance and other-effort lines their
+    totals and the offers to the young KL's 750 m exactly, on the run they were solved on."""
+    import dataclasses
+
+    from sim.calibration import solve_offer_costs
+    costs, factor = solve_offer_costs(res, data)
+    assert 0 < factor < 1 and set(costs) == set(money.YOUTH_PRICED_ITEMS)
+    solved = dataclasses.replace(data, calibrated={**data.calibrated, money.YOUTH_OFFER_FACTOR: factor,
+                                                   **{f"unit_cost.{k}": v for k, v in costs.items()}})
+    got = money.effort_measures(res, solved, res.base_year)
+    assert got["effort.youth_offers_bn"] == pytest.approx(data.target("effort.youth_offers_bn"), rel=1e-9)
+    items = money.effort_by_item(res, solved)
+    months = res.year_of_month == res.base_year
+    line = dict(zip(data.unit_costs["activity"], data.unit_costs["line"]))
+    totals = data.effort_lines.set_index("line")["baseline_bn"]
+    for ln in ("guidance_upskilling", "other_effort"):
+        paid = sum(float(v[months].sum()) for k, v in items.items() if line[k] == ln)
+        assert paid / money.DKK_PER_BN == pytest.approx(totals[ln], rel=1e-9)
+    # a higher target needs a higher factor; an impossible one is a clear error
+    more = dataclasses.replace(data, targets=data.targets.assign(value=np.where(
+        data.targets["name"] == "effort.youth_offers_bn", 1.5, data.targets["value"])))
+    assert solve_offer_costs(res, more)[1] > factor
+    none = dataclasses.replace(data, targets=data.targets.assign(value=np.where(
+        data.targets["name"] == "effort.youth_offers_bn", 0.0, data.targets["value"])))
+    with pytest.raises(ValueError, match="no youth factor"):
+        solve_offer_costs(res, none)

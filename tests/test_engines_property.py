@@ -146,7 +146,7 @@ def test_persons_are_conserved(base, case):
 @given(case=cases)
 def test_municipality_sums_equal_the_national_arrays(base, case):
     """Summed over municipalities and the months of each year, the municipality arrays are the
-    national occupancy and activity (by caseworker time class), in both engines; every
+    national occupancy and activity (by cost class), in both engines; every
     person-month is in its own person's municipality (a municipality with no persons has none)."""
     tables, person, ration = case_inputs(base, case)
     n_months = case["n_months"]
@@ -155,9 +155,10 @@ def test_municipality_sums_equal_the_national_arrays(base, case):
     for out in (run_kernel(person, table, n_months), run_numpy(person, table, n_months)):
         occupancy, activity, _, _, place_occ, place_act = out
         by_year_occ = np.stack([occupancy[year == y].sum(axis=0) for y in range(year.max() + 1)])
-        furthest = table.time_class == 1                      # (S, C): the class axis of place_act
-        by_year_act = np.stack([np.stack([activity[year == y][:, :, ~furthest].sum(axis=(0, 2)),
-                                          activity[year == y][:, :, furthest].sum(axis=(0, 2))])
+        cls = table.cost_class                                # (S, C): the class axis of place_act
+        assert set(np.unique(cls)) <= set(range(L.N_COST_CLASSES))
+        by_year_act = np.stack([np.stack([activity[year == y][:, :, cls == k].sum(axis=(0, 2))
+                                          for k in range(L.N_COST_CLASSES)])
                                 for y in range(year.max() + 1)])
         np.testing.assert_array_equal(place_occ.sum(axis=0), by_year_occ)
         np.testing.assert_array_equal(place_act.sum(axis=0), by_year_act)

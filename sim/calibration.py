@@ -47,13 +47,13 @@ from .simulation import run_engine
 from .states import ACTIVITIES, N_STATES, STATE, STATES
 
 COHORT_SIZE = 200_000
-#: the target the offers' cost to persons under 30 is solved for, and the bracket of the factor
-YOUTH_TARGET = "effort.youth_offers_bn"
-YOUTH_FACTOR_MAX = 10.0
 COHORT_MONTHS = 600
 CALIBRATED_ITEMS = ("offer_guidance_month", "offer_education_month")
 #: the target the caseworker time of those furthest from the labour market is solved for
 FAR_SHARE_TARGET = "effort.far_share_of_caseworker_time"
+#: the target the offers' cost to persons under 30 is solved for, and the bracket of the factor
+YOUTH_TARGET = "effort.youth_offers_bn"
+YOUTH_FACTOR_MAX = 10.0
 #: the reform and year the targets of role 'reform' describe (001: the expert group's model, 2030)
 REFORM_SCENARIO = "expert_group"
 REFORM_YEAR = 2030
@@ -126,12 +126,12 @@ def solve_offer_costs(results, data: Data) -> tuple[dict, float]:
     for item in CALIBRATED_ITEMS:
         line = line_of[item]
         if sum(line_of[k] == line for k in CALIBRATED_ITEMS) > 1:
-            raise ValueError(f"'{item}': two calibrated items on line '{line}'")
+            raise ValueError(f"effort_lines.csv: '{item}': two calibrated items on line '{line}'")
         rest = lines[line] - sum(float(v.sum()) for k, v in yearly.items() if line_of.get(k) == line and k != item)
         act = results.activity[months, ACTIVITIES.index(item)].sum(axis=0)         # (S, C) months
         adult, young = float(act[:, ~youth].sum()), float(act[:, youth].sum())
         if adult + young <= 0 or rest <= 0:
-            raise ValueError(f"cannot calibrate '{item}': volume {adult + young:.0f}, remaining budget "
+            raise ValueError(f"effort_lines.csv: cannot calibrate '{item}': volume {adult + young:.0f}, remaining budget "
                              f"{rest / DKK_PER_BN:.2f} bn on line '{line}'")
         parts[item] = rest, adult, young
     others = sum(float(yearly[k][:, youth].sum()) for k in OFFER_ITEMS if k in yearly and k not in CALIBRATED_ITEMS)
@@ -142,7 +142,8 @@ def solve_offer_costs(results, data: Data) -> tuple[dict, float]:
 
     top = youth_cost(YOUTH_FACTOR_MAX)
     if not others < target < top:
-        raise ValueError(f"no youth factor in (0, {YOUTH_FACTOR_MAX}] gives {target / DKK_PER_BN:.2f} bn on offers "
+        raise ValueError(f"targets.csv: {YOUTH_TARGET}: no youth factor in (0, {YOUTH_FACTOR_MAX}] gives "
+                         f"{target / DKK_PER_BN:.2f} bn on offers "
                          f"to the young: from {others / DKK_PER_BN:.2f} to {top / DKK_PER_BN:.2f} bn")
     factor = brentq(lambda f: youth_cost(f) - target, 0.0, YOUTH_FACTOR_MAX, xtol=1e-12)
     return {item: rest / (a + factor * y) for item, (rest, a, y) in parts.items()}, factor

@@ -236,7 +236,7 @@ def cmd_calibrate(args) -> int:
         try:
             costs, youth_factor = solve_offer_costs(res, data)
         except ValueError as exc:
-            raise InputError(f"{data.directory / 'effort_lines.csv'}: {exc}") from None
+            raise InputError(f"{data.directory}/{exc}") from None
         try:
             caseworker = solve_caseworker_time(res, data)
         except ValueError as exc:

@@ -194,13 +194,6 @@ def transfers(results, data: Data) -> pd.DataFrame:
     return _tidy(labels, values, np.array(results.months, dtype=object), "month")
 
 
-def effort_volumes(results) -> dict[str, np.ndarray]:
-    """Monthly volumes of each cost item: activities and case-months (persons)."""
-    vol = {a: results.activity[:, i].sum(axis=(1, 2)) for i, a in enumerate(ACTIVITIES)}
-    vol[CASE_MONTH] = case_months(results).sum(axis=(1, 2))
-    return vol
-
-
 def case_months(results) -> np.ndarray:
     """Person-months in a jobcentre case by month, state and cell (M, S, C): the case states
     (``CASE_STATES``), the employer period left out."""

@@ -106,7 +106,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
     n_years = int(year_of_month.max()) + 1 if n_months else 1
     place_occ = np.zeros((n_years, n_places, n_states, n_cells, n_bands), np.int64)   # year first here
     place_act = np.zeros((n_years, n_places, L.N_COST_CLASSES, L.N_ACTIVITIES), np.int64)
-    tclass = cost_class.astype(np.int64)
+    cclass = cost_class.astype(np.int64)
     place_all = municipality.astype(np.int64)
 
     state = np.full(n, -1, np.int64)
@@ -126,7 +126,7 @@ def simulate(person, table, seed, month0, n_chunks, n_months, n_bands, n_places)
 
     def count(a, m, sel, s, c, w):
         _add(act[m], (np.full(sel.sum(), a), s[sel], c[sel]), w[sel])
-        _add(place_act[year_of_month[m]], (place[sel], tclass[s[sel], c[sel]], np.full(sel.sum(), a)), w[sel])
+        _add(place_act[year_of_month[m]], (place[sel], cclass[s[sel], c[sel]], np.full(sel.sum(), a)), w[sel])
 
     for m in range(n_months):
         r = regime_of_month[m]

@@ -202,18 +202,16 @@ def rationed_by_group_and_kind(comp: Comparison) -> np.ndarray:
     out = np.zeros((res.activity.shape[0], len(GAP_GROUPS), len(EFFORT_KINDS)))
     if comp.budgeted is None:
         return out
-    cost, _, _ = money.cost_by_cell(res.scenario.data)                  # (A, S, C): by cost class
+    _, _, rationed = capacity.line_costs(res)                           # (M, L, kinds, S, C), variable part
     groups = group_of_cell()
     kinds = list(EFFORT_KINDS)
     realised = money.realised_share(effort_by_line(comp.baseline, monthly=True).to_numpy(),
                                     effort_by_line(res, monthly=True).to_numpy(), comp.sheddable)
-    for _, line, d_name, r_name in capacity.KINDS:
-        a_d, a_r = ACTIVITIES.index(d_name), ACTIVITIES.index(r_name)
-        k = kinds.index(RATIONED_KIND[d_name])
-        money_share = realised[:, EFFORT_LINES.index(line)]
+    for kind, line, d_name, _ in capacity.KINDS:
+        li, k = EFFORT_LINES.index(line), kinds.index(RATIONED_KIND[d_name])
         for g in range(len(GAP_GROUPS)):
-            out[:, g, k] += (res.activity[:, a_r] * cost[a_d])[:, groups == g].sum(axis=1) * money_share
-    return out * (1.0 - money.fixed_share_by_month(res))[:, None, None]
+            out[:, g, k] += rationed[:, li, kind][:, groups == g].sum(axis=1) * realised[:, li]
+    return out
 
 
 def effort_cut_by_group_and_kind(comp: Comparison) -> dict:
